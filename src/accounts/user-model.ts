@@ -1,0 +1,53 @@
+// Users, and the username index that keeps a login an exact _id lookup.
+//
+// FerretDB 1.x pushes only an exact `_id` match down to SQLite; any other filter scans
+// the collection. So a username is looked up in `usernames`, whose _id is the
+// case-folded name, and the user by its ObjectId. The same _id also makes usernames
+// unique regardless of case on both engines, without a secondary unique index.
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+const userSchema = new Schema(
+  {
+    username: { type: String, required: true },
+    passwordHash: { type: String, required: true },
+    createdAt: { type: Date, required: true, default: () => new Date() },
+    postCount: { type: Number, required: true, default: 0 },
+    /** Ids of users this user has blocked from messaging them. */
+    blocked: { type: [String], default: [] },
+  },
+  { collection: 'users', versionKey: false },
+);
+
+export type User = InferSchemaType<typeof userSchema> & { _id: mongoose.Types.ObjectId };
+export const UserModel = mongoose.model('User', userSchema);
+export type UserDocument = ReturnType<(typeof UserModel)['hydrate']>;
+
+const usernameSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the case-folded username
+    userId: { type: Schema.Types.ObjectId, required: true },
+  },
+  { collection: 'usernames', versionKey: false },
+);
+export const UsernameModel = mongoose.model('Username', usernameSchema);
+
+/** The key under which a username is unique: case-folded, Unicode-normalised. */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}
+
+export function isObjectIdString(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value);
+}
+
+export async function findUserById(id: string): Promise<UserDocument | null> {
+  if (!isObjectIdString(id)) return null;
+  return UserModel.findById(id).exec();
+}
+
+export async function findUserByUsername(username: string): Promise<UserDocument | null> {
+  if (typeof username !== 'string' || username.length === 0 || username.length > 64) return null;
+  const entry = await UsernameModel.findById(usernameKey(username)).lean().exec();
+  if (!entry) return null;
+  return UserModel.findById(entry.userId).exec();
+}

@@ -1,0 +1,128 @@
+// The only reader of process.env. Everything the app can be told from outside is
+// parsed and checked here once, so a bad value stops the start with a clear message
+// instead of surfacing later as a confusing failure.
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A rate written as "<points>/<duration>", e.g. "30/30s" or "10/15m". */
+export interface Rate {
+  points: number;
+  durationSeconds: number;
+}
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+const rate = z.string().transform((value, ctx): Rate => {
+  const match = /^(\d+)\/(\d+)(s|m|h)$/.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `expected "<count>/<number><s|m|h>", such as "30/30s"; got "${value}"` });
+    return z.NEVER;
+  }
+  const points = Number(match[1]);
+  const durationSeconds = Number(match[2]) * UNIT_SECONDS[match[3] as keyof typeof UNIT_SECONDS];
+  if (points < 1 || durationSeconds < 1) {
+    ctx.addIssue({ code: 'custom', message: 'count and duration must both be at least 1' });
+    return z.NEVER;
+  }
+  return { points, durationSeconds };
+});
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MONGODB_URI: z.preprocess(emptyAsUndefined, z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DB_ENGINE: z.enum(['auto', 'mongodb', 'ferretdb']).default('auto'),
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
+  SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  MESSAGE_MAX_LENGTH: positiveInt.max(100_000).default(2000),
+  MESSAGE_RATE: rate.prefault('30/30s'),
+  LOGIN_RATE_PER_IP: rate.prefault('30/15m'),
+  LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
+  REGISTER_RATE: rate.prefault('5/1h'),
+  POST_RATE: rate.prefault('10/1m'),
+  BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+  SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  dbEngine: Env['DB_ENGINE'];
+  redisUrl: string | undefined;
+  sessionSecret: string | undefined;
+  /** Express "trust proxy" value; also decides whether cookies get the Secure flag. */
+  trustProxy: boolean | number | string;
+  logLevel: Env['LOG_LEVEL'];
+  limits: {
+    rateLimitsEnabled: boolean;
+    messageMaxLength: number;
+    messageRate: Rate;
+    loginRatePerIp: Rate;
+    loginRatePerAccount: Rate;
+    registerRate: Rate;
+    postRate: Rate;
+    bodyLimitBytes: number;
+    socketMaxBufferBytes: number;
+  };
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // e.g. "loopback" or a list of addresses, as Express accepts
+}
+
+/** Reads the given environment (process.env by default); throws ConfigError naming every bad value. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mongodbUri: e.MONGODB_URI,
+    dataDir: path.resolve(e.DATA_DIR),
+    dbEngine: e.DB_ENGINE,
+    redisUrl: e.REDIS_URL,
+    sessionSecret: e.SESSION_SECRET,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    limits: Object.freeze({
+      rateLimitsEnabled: e.RATE_LIMITS === 'on',
+      messageMaxLength: e.MESSAGE_MAX_LENGTH,
+      messageRate: e.MESSAGE_RATE,
+      loginRatePerIp: e.LOGIN_RATE_PER_IP,
+      loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
+      registerRate: e.REGISTER_RATE,
+      postRate: e.POST_RATE,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+    }),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

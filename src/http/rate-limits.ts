@@ -1,0 +1,62 @@
+// Every rate limit in one place, from the limits in config. With REDIS_URL the
+// counters live in Redis so that a limit holds across processes; otherwise in memory.
+// RATE_LIMITS=off swaps in limiters that always allow (for benchmarks).
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config, Rate } from '../config.ts';
+
+export type LimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+export interface Limiter {
+  consume(key: string): Promise<LimitResult>;
+  /** Forgets a key, e.g. the per-account login counter after a successful login. */
+  reset(key: string): Promise<void>;
+}
+
+export interface Limiters {
+  message: Limiter;
+  loginPerIp: Limiter;
+  loginPerAccount: Limiter;
+  register: Limiter;
+  post: Limiter;
+}
+
+const unlimited: Limiter = {
+  consume: async () => ({ ok: true }),
+  reset: async () => undefined,
+};
+
+function wrap(limiter: RateLimiterAbstract): Limiter {
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(key);
+        return { ok: true };
+      } catch (res) {
+        if (res instanceof RateLimiterRes) {
+          return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+        }
+        throw res; // a store failure, not a limit
+      }
+    },
+    async reset(key) {
+      await limiter.delete(key);
+    },
+  };
+}
+
+export function createLimiters(config: Pick<Config, 'limits'>, redis?: Redis): Limiters {
+  const { limits } = config;
+  const make = (keyPrefix: string, rate: Rate): Limiter => {
+    if (!limits.rateLimitsEnabled) return unlimited;
+    const options = { keyPrefix: `parley:rl:${keyPrefix}`, points: rate.points, duration: rate.durationSeconds };
+    return wrap(redis ? new RateLimiterRedis({ ...options, storeClient: redis }) : new RateLimiterMemory(options));
+  };
+  return {
+    message: make('message', limits.messageRate),
+    loginPerIp: make('login-ip', limits.loginRatePerIp),
+    loginPerAccount: make('login-account', limits.loginRatePerAccount),
+    register: make('register', limits.registerRate),
+    post: make('post', limits.postRate),
+  };
+}

@@ -1,0 +1,65 @@
+// express-session backed by MongoDB through connect-mongo. The same middleware
+// instance is handed to Socket.IO, so a socket is signed in exactly when its page is.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import MongoStore from 'connect-mongo';
+import session, { type SessionOptions } from 'express-session';
+import type mongoose from 'mongoose';
+import type { Config } from '../config.ts';
+
+export const SESSION_COOKIE = 'parley.sid';
+const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    flash?: { kind: 'success' | 'info' | 'danger'; text: string }[];
+  }
+}
+
+/** SESSION_SECRET, or one generated on first start and kept under DATA_DIR. */
+export async function resolveSessionSecret(config: Pick<Config, 'sessionSecret' | 'dataDir'>): Promise<string> {
+  if (config.sessionSecret) return config.sessionSecret;
+  const file = path.join(config.dataDir, 'session-secret');
+  const existing = await fs.readFile(file, 'utf8').catch(() => '');
+  if (existing.trim().length >= 32) return existing.trim();
+  const secret = crypto.randomBytes(32).toString('hex');
+  await fs.mkdir(config.dataDir, { recursive: true });
+  // wx: if two processes start at once, the first one's secret wins and both use it.
+  await fs.writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+  return (await fs.readFile(file, 'utf8')).trim();
+}
+
+export function createSessionMiddleware(
+  config: Pick<Config, 'trustProxy' | 'env'>,
+  connection: mongoose.Connection,
+  secret: string,
+) {
+  const store = MongoStore.create({
+    client: connection.getClient() as never,
+    dbName: connection.db?.databaseName,
+    collectionName: 'sessions',
+    // FerretDB 1.x has no TTL indexes; an interval sweep works on both engines.
+    autoRemove: 'interval',
+    autoRemoveInterval: 10,
+    touchAfter: 60,
+    stringify: false,
+  });
+  const options: SessionOptions = {
+    name: SESSION_COOKIE,
+    secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      // Secure only when a TLS-terminating proxy is trusted; "auto" reads req.secure.
+      secure: config.trustProxy ? 'auto' : false,
+      maxAge: MAX_AGE_MS,
+    },
+  };
+  return { middleware: session(options), store };
+}

@@ -1,0 +1,37 @@
+// Starts the real server (HTTP + Socket.IO + database) on a free port for a test file.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { testDatabaseUri } from './database.ts';
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  dataDir: string;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-app-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    MONGODB_URI: env.MONGODB_URI ?? testDatabaseUri(),
+    SESSION_SECRET: 'test-secret-test-secret-test-secret',
+    ...env,
+  });
+  const running = await startServer(config, createLogger(config));
+  return {
+    ...running,
+    config,
+    dataDir,
+    close: async () => {
+      await running.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

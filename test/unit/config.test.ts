@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('config', () => {
+  it('gives working defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.dbEngine).toBe('auto');
+    expect(config.mongodbUri).toBeUndefined();
+    expect(config.limits.messageMaxLength).toBe(2000);
+    expect(config.limits.rateLimitsEnabled).toBe(true);
+    expect(config.limits.messageRate).toEqual({ points: 30, durationSeconds: 30 });
+  });
+
+  it('parses rates written as count/duration', () => {
+    const config = loadConfig({ MESSAGE_RATE: '5/2m', LOGIN_RATE_PER_IP: '100/1h' });
+    expect(config.limits.messageRate).toEqual({ points: 5, durationSeconds: 120 });
+    expect(config.limits.loginRatePerIp).toEqual({ points: 100, durationSeconds: 3600 });
+  });
+
+  it('turns rate limits off only when asked', () => {
+    expect(loadConfig({ RATE_LIMITS: 'off' }).limits.rateLimitsEnabled).toBe(false);
+  });
+
+  it('fails fast, naming every bad value', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', MONGODB_URI: 'http://x', MESSAGE_RATE: 'lots', DB_ENGINE: 'sqlite' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'MONGODB_URI', 'MESSAGE_RATE', 'DB_ENGINE']) expect(message).toContain(name);
+  });
+
+  it('rejects a short session secret', () => {
+    expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/);
+  });
+});
