@@ -1,7 +1,92 @@
-import { Router } from 'express';
+// Register, sign in, sign out.
+import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../app.ts';
+import { flash } from '../http/locals.ts';
+import { loginSchema, registerSchema } from './schemas.ts';
+import { authenticate, registerUser, UsernameTakenError } from './service.ts';
+import { usernameKey } from './user-model.ts';
 
-export function accountsRouter(_deps: AppDeps): Router {
+/** Only same-site paths are followed after sign-in, never another origin. */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
+}
+
+/** Starts a fresh session for the user: a new id defeats session fixation. */
+export function signIn(req: Request, userId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      req.session.userId = userId;
+      req.session.save((saveErr) => (saveErr ? reject(saveErr) : resolve()));
+    });
+  });
+}
+
+function formValues(body: unknown): { username: string; next: string } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  return { username: typeof b.username === 'string' ? b.username.slice(0, 64) : '', next: safeNext(b.next) };
+}
+
+export function accountsRouter(deps: AppDeps): Router {
   const router = Router();
+  const { limiters } = deps;
+
+  type FormError = { key: string; vars?: Record<string, string | number> };
+  const renderForm = (view: 'register' | 'login') => (req: Request, res: Response, status = 200, error?: FormError) => {
+    const values = req.method === 'POST' ? formValues(req.body) : { username: '', next: safeNext(req.query.next) };
+    res.status(status).render(`accounts/${view}`, {
+      title: req.t(view === 'login' ? 'accounts.login.title' : 'accounts.register.title'),
+      error: error ? req.t(error.key, error.vars) : undefined,
+      values,
+    });
+  };
+  const renderRegister = renderForm('register');
+  const renderLogin = renderForm('login');
+
+  router.get('/register', (req, res) => renderRegister(req, res));
+  router.post('/register', async (req, res) => {
+    const parsed = registerSchema.safeParse(req.body);
+    if (!parsed.success) return renderRegister(req, res, 400, { key: parsed.error.issues[0]!.message });
+    const limit = await limiters.register.consume(req.ip ?? 'unknown');
+    if (!limit.ok) return renderRegister(req, res, 429, { key: 'accounts.error.rateLimited', vars: { seconds: limit.retryAfterSeconds } });
+    try {
+      const user = await registerUser(parsed.data.username, parsed.data.password);
+      await signIn(req, user._id.toString());
+      flash(req, 'success', 'accounts.register.welcome');
+      res.redirect(303, formValues(req.body).next);
+    } catch (err) {
+      if (err instanceof UsernameTakenError) return renderRegister(req, res, 409, { key: 'accounts.error.usernameTaken' });
+      throw err;
+    }
+  });
+
+  router.get('/login', (req, res) => renderLogin(req, res));
+  router.post('/login', async (req, res) => {
+    const parsed = loginSchema.safeParse(req.body);
+    if (!parsed.success) return renderLogin(req, res, 400, { key: parsed.error.issues[0]!.message });
+    const accountKey = usernameKey(parsed.data.username);
+    // Per address against spraying many accounts; per account against guessing one password.
+    for (const [limiter, key] of [
+      [limiters.loginPerIp, req.ip ?? 'unknown'],
+      [limiters.loginPerAccount, accountKey],
+    ] as const) {
+      const limit = await limiter.consume(key);
+      if (!limit.ok) return renderLogin(req, res, 429, { key: 'accounts.error.rateLimited', vars: { seconds: limit.retryAfterSeconds } });
+    }
+    const user = await authenticate(parsed.data.username, parsed.data.password);
+    if (!user) return renderLogin(req, res, 401, { key: 'accounts.error.badLogin' });
+    await limiters.loginPerAccount.reset(accountKey);
+    await signIn(req, user._id.toString());
+    res.redirect(303, formValues(req.body).next);
+  });
+
+  router.post('/logout', (req, res, next) => {
+    req.session.destroy((err) => {
+      if (err) return next(err);
+      res.clearCookie('parley.sid');
+      res.redirect(303, '/');
+    });
+  });
+
   return router;
 }

@@ -22,6 +22,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DATA_DIR: dataDir,
     MONGODB_URI: env.MONGODB_URI ?? testDatabaseUri(),
     SESSION_SECRET: 'test-secret-test-secret-test-secret',
+    // Tests create many users from one address; tests of the limits themselves lower these.
+    REGISTER_RATE: '10000/1m',
+    LOGIN_RATE_PER_IP: '10000/1m',
+    POST_RATE: '10000/1m',
+    MESSAGE_RATE: '10000/1m',
     ...env,
   });
   const running = await startServer(config, createLogger(config));

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** 2–24 letters (any script, Chinese included), digits, `_` and `-`. */
+export const USERNAME_PATTERN = /^[\p{L}\p{N}_-]{2,24}$/u;
+
+// Messages are translation keys; the routes translate them for the form.
+export const usernameField = z
+  .string({ error: 'accounts.error.usernameRequired' })
+  .trim()
+  .min(1, 'accounts.error.usernameRequired')
+  .refine((v) => [...v].length >= 2 && [...v].length <= 24, 'accounts.error.usernameLength')
+  .refine((v) => USERNAME_PATTERN.test(v), 'accounts.error.usernameChars');
+
+export const passwordField = z
+  .string({ error: 'accounts.error.passwordRequired' })
+  .min(8, 'accounts.error.passwordLength')
+  .max(200, 'accounts.error.passwordTooLong');
+
+export const registerSchema = z.object({ username: usernameField, password: passwordField });
+export const loginSchema = z.object({
+  username: z.string({ error: 'accounts.error.usernameRequired' }).trim().min(1, 'accounts.error.usernameRequired').max(64, 'accounts.error.badLogin'),
+  password: z.string({ error: 'accounts.error.passwordRequired' }).min(1, 'accounts.error.passwordRequired').max(200, 'accounts.error.badLogin'),
+});
