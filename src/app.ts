@@ -14,6 +14,7 @@ import { HttpError, NotFoundError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
 import type { Limiters } from './http/rate-limits.ts';
 import type { MessagingService } from './messaging/service.ts';
+import { unreadBadge } from './messaging/unread-badge.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(csrfLocals);
   app.use(csrfProtection);
   app.use(currentUser);
+  app.use(unreadBadge(deps.messaging));
 
   app.use(accountsRouter(deps));
   app.use(forumRouter(deps));
