@@ -13,7 +13,7 @@ interface Service {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
 }
-const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 
 describe('docker-compose.yml', () => {
   it('runs MongoDB, Redis and the app, each with a health check', () => {
@@ -44,5 +44,28 @@ describe('docker-compose.yml', () => {
   it('keeps data in named volumes', () => {
     expect(compose.services.mongo!.volumes).toContain('mongo-data:/data/db');
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['mongo-data', 'redis-data', 'app-data']));
+  });
+});
+
+describe('docker-compose.yml, scaled profile', () => {
+  const services = compose.services as Record<string, Service & { profiles?: string[] }>;
+
+  it('adds a second app process, identical to the first, sharing MongoDB and Redis', () => {
+    const second = services['app-2']!;
+    expect(second.profiles).toEqual(['scaled']);
+    expect(second.environment).toEqual(services.app!.environment);
+    expect(second.environment!.REDIS_URL).toBe('redis://redis:6379');
+    expect(second.ports).toEqual([]);
+  });
+
+  it('puts nginx in front of both with sticky sessions and WebSocket upgrades', () => {
+    const nginx = services.nginx!;
+    expect(nginx.profiles).toEqual(['scaled']);
+    expect(Object.keys(nginx.depends_on ?? {})).toEqual(['app', 'app-2']);
+    const mount = nginx.volumes!.find((v) => v.includes('/etc/nginx/conf.d/'))!;
+    const conf = readFileSync(mount.split(':')[0]!, 'utf8');
+    expect(conf).toMatch(/upstream parley \{[^}]*ip_hash;[^}]*server app:3000;[^}]*server app-2:3000;/s);
+    expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
+    expect(conf).toMatch(/proxy_set_header Connection \$connection_upgrade/);
   });
 });
