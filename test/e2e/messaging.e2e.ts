@@ -33,6 +33,15 @@ async function openLive(person: Member, path: string): Promise<void> {
   await waitForRealtime(person.page);
 }
 
+/** Two new members, each on their conversation with the other, connected. */
+async function inConversation(newUser: (options: { username: string }) => Promise<Member>, first: string, second: string) {
+  const a = await newUser({ username: first });
+  const b = await newUser({ username: second });
+  await openLive(a, `/messages/${second}`);
+  await openLive(b, `/messages/${first}`);
+  return [a, b] as const;
+}
+
 async function writePost(author: Member): Promise<string> {
   return createPost(author.page, { title: `A walk along the river, by ${author.username}`, body: 'Which bank do you take?' });
 }
@@ -139,10 +148,7 @@ test('one member in two tabs: a message arrives in both, and reading it in one c
 });
 
 test('reloading keeps the history, and going offline and back loses and duplicates nothing', async ({ newUser }) => {
-  const ines = await newUser({ username: 'ines' });
-  const jon = await newUser({ username: 'jon' });
-  await openLive(ines, '/messages/jon');
-  await openLive(jon, '/messages/ines');
+  const [ines, jon] = await inConversation(newUser, 'ines', 'jon');
   const inesChat = visibleChat(ines.page);
   const jonChat = visibleChat(jon.page);
   const sent: string[] = [];
@@ -175,10 +181,7 @@ test('reloading keeps the history, and going offline and back loses and duplicat
 });
 
 test('a message containing HTML and script shows as text and runs nothing', async ({ newUser }) => {
-  const kai = await newUser({ username: 'kai' });
-  const lena = await newUser({ username: 'lena' });
-  await openLive(kai, '/messages/lena');
-  await openLive(lena, '/messages/kai');
+  const [kai, lena] = await inConversation(newUser, 'kai', 'lena');
   const payload = `<img src="/e2e-injected.png" onerror="window.__e2eInjected=1"><script>window.__e2eInjected=2</script><b>bold</b> & "quotes"`;
 
   await sendInChat(visibleChat(kai.page), payload);

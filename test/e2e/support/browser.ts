@@ -239,19 +239,24 @@ export interface NewUserOptions extends Credentials {
 
 /** Opens a fresh browser profile and registers through /register; the person is signed in. */
 export async function newUser(browser: Browser, app: App, options: NewUserOptions): Promise<Member> {
-  const password = options.password ?? DEFAULT_PASSWORD;
-  const context = await newContext(browser, app, { locale: options.locale, label: options.username });
-  const page = await context.newPage();
-  const id = await register(page, { username: options.username, password });
-  return { username: options.username, password, id, context, page };
+  return arrive(browser, app, options, register);
 }
 
 /** Opens a fresh browser profile and signs in through /login, e.g. "the recipient comes back later". */
 export async function signInAs(browser: Browser, app: App, options: NewUserOptions): Promise<Member> {
+  return arrive(browser, app, options, signIn);
+}
+
+async function arrive(
+  browser: Browser,
+  app: App,
+  options: NewUserOptions,
+  through: (page: Page, credentials: Required<Credentials>) => Promise<string>,
+): Promise<Member> {
   const password = options.password ?? DEFAULT_PASSWORD;
   const context = await newContext(browser, app, { locale: options.locale, label: options.username });
   const page = await context.newPage();
-  const id = await signIn(page, { username: options.username, password });
+  const id = await through(page, { username: options.username, password });
   return { username: options.username, password, id, context, page };
 }
 
