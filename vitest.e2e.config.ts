@@ -8,7 +8,9 @@ import { defineConfig } from 'vitest/config';
  * has landed and the file passes.
  */
 export const PENDING = [
-  // Needs the accounts pages (issue: register/login), posts with avatars, and messaging (issue 4).
+  // Needs the accounts pages: /register, /login, /logout.
+  'test/e2e/accounts.e2e.ts',
+  // Needs accounts, posts with avatars (/posts/new, /posts/:id) and messaging (issue 4).
   'test/e2e/messaging.e2e.ts',
 ];
 
