@@ -138,8 +138,9 @@ class AppProcess implements App {
     try {
       if (this.crash) throw new Error(`${this.crash}:\n${this.outputTail()}`);
       const tree = descendants(child.pid!);
-      // npm does not pass SIGTERM on to the script it runs: signal the server itself, as a
-      // process manager would, and let it shut down its database.
+      // SIGTERM to npm reaches only the shell running the script, which dies and leaves the
+      // server running: signal the server itself, as a process manager would, and let it
+      // shut down its database.
       const server = tree.find((pid) => commandLine(pid) === startScript);
       if (server === undefined) throw new Error(`could not find the server process under npm (pid ${child.pid})`);
       process.kill(server, 'SIGTERM');
