@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { NoEngineError } from './db/embedded.ts';
+import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -35,6 +36,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging });
   const server = http.createServer(app);
+  const drain = trackConnections(server);
   // Slow clients cannot hold a connection open forever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
@@ -53,11 +55,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const close = () =>
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const stopDraining = drain.start(config.shutdownTimeoutMs);
       await io.close().catch(() => undefined);
-      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await stopped;
-      clearTimeout(timer);
+      stopDraining();
       await session.store.close().catch(() => undefined);
       await db.close();
     })());
