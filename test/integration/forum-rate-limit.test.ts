@@ -1,19 +1,13 @@
 // Posts and replies share one rate limit per member (POST_RATE).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createPost } from '../support/forum.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/server.ts';
 import { csrfToken, registerUser } from '../support/users.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ POST_RATE: '2/1m' });
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer({ POST_RATE: '2/1m' });
 
 it('refuses more posts and replies than the limit allows, saying how long to wait and keeping the text', async () => {
-  const user = await registerUser(server.url);
+  const user = await registerUser(server.current.url);
   const id = await createPost(user, 'one');
   await createPost(user, 'two');
   const _csrf = await csrfToken(user.agent, '/posts/new');
@@ -26,6 +20,6 @@ it('refuses more posts and replies than the limit allows, saying how long to wai
   expect(replied.text).toContain('>kept reply</textarea>');
 
   // The limit is per member: someone else may still post.
-  const other = await registerUser(server.url);
+  const other = await registerUser(server.current.url);
   await createPost(other, 'from someone else');
 });

@@ -1,22 +1,18 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createPost, listedReplies, listedTitles, reply } from '../support/forum.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/server.ts';
 import { csrfToken, registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';
 
-let server: TestServer;
+const server = useTestServer();
 let alice: SignedInUser;
 let bob: SignedInUser;
 beforeAll(async () => {
-  server = await startTestServer();
-  alice = await registerUser(server.url, uniqueUsername('alice'));
-  bob = await registerUser(server.url, uniqueUsername('bob'));
-});
-afterAll(async () => {
-  await server?.close();
+  alice = await registerUser(server.current.url, uniqueUsername('alice'));
+  bob = await registerUser(server.current.url, uniqueUsername('bob'));
 });
 
-const anonymous = () => request(server.url);
+const anonymous = () => request(server.current.url);
 const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2, 8)}`;
 
 describe('writing a post', () => {
@@ -32,7 +28,7 @@ describe('writing a post', () => {
   });
 
   it('lists the new post first on the home page, and counts it on the author’s profile', async () => {
-    const writer = await registerUser(server.url);
+    const writer = await registerUser(server.current.url);
     const title = unique('Newest');
     await createPost(writer, title);
     const home = await anonymous().get('/');

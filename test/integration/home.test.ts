@@ -2,24 +2,20 @@
 // posts are this file's alone.
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HOME_FEED_SIZE, HomeFeedModel, PostModel } from '../../src/forum/model.ts';
 import { createPost, listedTitles, reply } from '../support/forum.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/server.ts';
 import { registerUser, type SignedInUser } from '../support/users.ts';
 
-let server: TestServer;
+// No read cache: this file also writes to the database behind the app's back.
+const server = useTestServer({ READ_CACHE_MS: '0' });
 let writer: SignedInUser;
 beforeAll(async () => {
-  // No read cache: this file also writes to the database behind the app's back.
-  server = await startTestServer({ READ_CACHE_MS: '0' });
-  writer = await registerUser(server.url);
-});
-afterAll(async () => {
-  await server?.close();
+  writer = await registerUser(server.current.url);
 });
 
-const home = (query = '') => request(server.url).get(`/${query}`);
+const home = (query = '') => request(server.current.url).get(`/${query}`);
 
 describe('the home page', () => {
   it('says so when there are no posts yet', async () => {

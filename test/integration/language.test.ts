@@ -1,28 +1,24 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createPost } from '../support/forum.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/server.ts';
 import { csrfToken, registerUser, type SignedInUser } from '../support/users.ts';
 
-let server: TestServer;
+const server = useTestServer();
 let member: SignedInUser;
 let postId: string;
 beforeAll(async () => {
-  server = await startTestServer();
-  member = await registerUser(server.url);
+  member = await registerUser(server.current.url);
   postId = await createPost(member, 'Bilingual', 'Hello');
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 describe('languages', () => {
   it('follows Accept-Language', async () => {
-    const zh = await request(server.url).get('/').set('Accept-Language', 'zh-CN,zh;q=0.9,en;q=0.8');
+    const zh = await request(server.current.url).get('/').set('Accept-Language', 'zh-CN,zh;q=0.9,en;q=0.8');
     expect(zh.text).toContain('<html lang="zh-CN">');
     expect(zh.text).toContain('最新帖子');
     expect(zh.text).toContain('0 条回复');
-    const en = await request(server.url).get('/').set('Accept-Language', 'en-GB,en;q=0.9');
+    const en = await request(server.current.url).get('/').set('Accept-Language', 'en-GB,en;q=0.9');
     expect(en.text).toContain('<html lang="en">');
     expect(en.text).toContain('Latest posts');
     expect(en.text).toContain('0 replies');
@@ -35,15 +31,15 @@ describe('languages', () => {
     const _csrf = await csrfToken(member.agent, '/posts/new');
     const refused = await member.agent.post('/posts').set('Accept-Language', 'zh-CN').type('form').send({ title: '', body: 'x', _csrf });
     expect(refused.text).toContain('请填写帖子标题。');
-    const missing = await request(server.url).get('/posts/nope').set('Accept-Language', 'zh-CN');
+    const missing = await request(server.current.url).get('/posts/nope').set('Accept-Language', 'zh-CN');
     expect(missing.status).toBe(404);
     expect(missing.text).toContain('这个帖子不存在。');
-    const profile = await request(server.url).get(`/users/${member.username}`).set('Accept-Language', 'zh-CN');
+    const profile = await request(server.current.url).get(`/users/${member.username}`).set('Accept-Language', 'zh-CN');
     expect(profile.text).toMatch(/加入于 \d{4}年\d{1,2}月\d{1,2}日/);
   });
 
   it('remembers the switcher’s choice over Accept-Language, and goes back where the reader was', async () => {
-    const agent = request.agent(server.url);
+    const agent = request.agent(server.current.url);
     const switched = await agent.get(`/language/zh-CN?next=${encodeURIComponent(`/posts/${postId}`)}`);
     expect(switched.status).toBe(303);
     expect(switched.headers.location).toBe(`/posts/${postId}`);
@@ -57,17 +53,17 @@ describe('languages', () => {
   });
 
   it('offers the other language from every page, linking back to it', async () => {
-    const page = await request(server.url).get(`/posts/${postId}?page=1`);
+    const page = await request(server.current.url).get(`/posts/${postId}?page=1`);
     expect(page.text).toContain(`href="/language/zh-CN?next=${encodeURIComponent(`/posts/${postId}?page=1`)}"`);
     expect(page.text).toContain('<span class="nav-link active" lang="en" aria-current="true">English</span>');
   });
 
   it('never sends the reader to another site, and knows only its languages', async () => {
     for (const next of ['//evil.example', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
-      const res = await request(server.url).get(`/language/en?next=${encodeURIComponent(next)}`);
+      const res = await request(server.current.url).get(`/language/en?next=${encodeURIComponent(next)}`);
       expect(res.headers.location, next).toBe('/');
     }
-    const unknown = await request(server.url).get('/language/fr');
+    const unknown = await request(server.current.url).get('/language/fr');
     expect(unknown.status).toBe(404);
     expect(unknown.headers['set-cookie']).toBeUndefined();
   });

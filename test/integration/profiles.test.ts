@@ -1,22 +1,18 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createPost, reply } from '../support/forum.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/server.ts';
 import { csrfToken, registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';
 
-let server: TestServer;
+const server = useTestServer();
 let alice: SignedInUser;
 let bob: SignedInUser;
 beforeAll(async () => {
-  server = await startTestServer();
-  alice = await registerUser(server.url, uniqueUsername('Alice'));
-  bob = await registerUser(server.url, uniqueUsername('bob'));
-});
-afterAll(async () => {
-  await server?.close();
+  alice = await registerUser(server.current.url, uniqueUsername('Alice'));
+  bob = await registerUser(server.current.url, uniqueUsername('bob'));
 });
 
-const anonymous = () => request(server.url);
+const anonymous = () => request(server.current.url);
 
 describe('profiles', () => {
   it('show the member with the contract’s hooks, join date, counts and a Message button', async () => {
@@ -45,7 +41,7 @@ describe('profiles', () => {
   });
 
   it('work for Chinese names', async () => {
-    const xiaoming = await registerUser(server.url, `小明${Date.now() % 100000}`);
+    const xiaoming = await registerUser(server.current.url, `小明${Date.now() % 100000}`);
     const res = await anonymous().get(`/users/${encodeURIComponent(xiaoming.username)}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain(`data-username="${xiaoming.username}"`);
@@ -67,7 +63,7 @@ describe('profiles', () => {
 
 describe('registration and markup in names', () => {
   it('refuses a username containing <script>', async () => {
-    const agent = request.agent(server.url);
+    const agent = request.agent(server.current.url);
     const _csrf = await csrfToken(agent, '/register');
     const res = await agent.post('/register').type('form').send({ username: '<script>x', password: 'long enough pw', _csrf });
     expect(res.status).toBe(400);
