@@ -86,7 +86,8 @@ export interface FeedPage {
 export async function feedPage(page: number, perPage: number): Promise<FeedPage> {
   const feed = await readFeed();
   const start = (page - 1) * perPage;
-  if (start + perPage <= HOME_FEED_SIZE || feed.total <= HOME_FEED_SIZE) {
+  // Past the end there is nothing to sort for (and a made-up page number costs no scan).
+  if (start + perPage <= HOME_FEED_SIZE || feed.total <= HOME_FEED_SIZE || start >= feed.total) {
     return { entries: feed.entries.slice(start, start + perPage), total: feed.total };
   }
   const posts = await PostModel.find({}, ENTRY_FIELDS).sort(BY_ACTIVITY).skip(start).limit(perPage).lean().exec();

@@ -3,7 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../app.ts';
 import { NotFoundError } from '../http/errors.ts';
-import { requireUser } from '../http/locals.ts';
+import { flash, requireUser } from '../http/locals.ts';
 import { REPLIES_PER_PAGE, type Post } from './model.ts';
 import { forumSchemas, pageNumber, postId } from './schemas.ts';
 import { createForumService, pageCount, type Author } from './service.ts';
@@ -48,6 +48,7 @@ export function forumRouter(deps: AppDeps): Router {
   function renderNewPost(req: Request, res: Response, status = 200, error?: FormError) {
     res.status(status).render('forum/new', {
       title: req.t('forum.new.title'),
+      languageReturnPath: '/posts/new',
       error: translateError(req, error),
       values: { title: formValue(req.body, 'title'), body: formValue(req.body, 'body') },
       limits: maxima,
@@ -58,6 +59,7 @@ export function forumRouter(deps: AppDeps): Router {
     const replies = await forum.replies(post, page);
     res.status(status).render('forum/post', {
       title: post.title,
+      languageReturnPath: postHref(post._id.toString(), page),
       post,
       replies,
       renderText,
@@ -81,6 +83,7 @@ export function forumRouter(deps: AppDeps): Router {
     const limit = await deps.limiters.post.consume(req.user!._id.toString());
     if (!limit.ok) return renderNewPost(req, res, 429, { key: 'forum.error.rateLimited', vars: { seconds: limit.retryAfterSeconds } });
     const id = await forum.createPost(author(req), parsed.data);
+    flash(req, 'success', 'forum.new.published');
     res.redirect(303, postHref(id));
   });
 

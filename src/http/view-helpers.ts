@@ -28,6 +28,9 @@ export function viewHelpers(options: { viewsDir: string; cacheTemplates: boolean
     /** views/partials/avatar.ejs for one user: `<%- avatar(name, 'sm') %>`. */
     res.locals.avatar = (username: string, size: AvatarSize = 'md') => avatarTemplate()({ username, size, t: req.t, avatarUrl });
     /** A counted phrase: the key's `.one`/`.other`… form for this language, with {count}. */
+    // Where the language switcher brings the reader back to. A page shown in answer to a
+    // form (a refused post) has no address of its own; its route may name one.
+    res.locals.languageReturnPath = req.method === 'GET' ? req.originalUrl : '/';
     res.locals.tCount = (key: string, count: number) => {
       const form = `${key}.${pluralCategory(req.locale, count)}`;
       const text = req.t(form, { count });

@@ -19,6 +19,9 @@ describe('writing a post', () => {
   it('publishes it and redirects (303) to its page, which shows the author with an avatar', async () => {
     const title = unique('Hello world');
     const id = await createPost(alice, title, 'First line\nsecond line');
+    // The author sees a confirmation once.
+    expect((await alice.agent.get(`/posts/${id}`)).text).toContain('Your post is published.');
+    expect((await alice.agent.get(`/posts/${id}`)).text).not.toContain('Your post is published.');
     const page = await anonymous().get(`/posts/${id}`);
     expect(page.status).toBe(200);
     expect(page.text).toContain(`<h1 class="h3 post-title">${title}</h1>`);

@@ -53,9 +53,15 @@ describe('languages', () => {
   });
 
   it('offers the other language from every page, linking back to it', async () => {
-    const page = await request(server.current.url).get(`/posts/${postId}?page=1`);
-    expect(page.text).toContain(`href="/language/zh-CN?next=${encodeURIComponent(`/posts/${postId}?page=1`)}"`);
+    const home = await request(server.current.url).get('/?page=1');
+    expect(home.text).toContain(`href="/language/zh-CN?next=${encodeURIComponent('/?page=1')}"`);
+    const page = await request(server.current.url).get(`/posts/${postId}`);
+    expect(page.text).toContain(`href="/language/zh-CN?next=${encodeURIComponent(`/posts/${postId}`)}"`);
     expect(page.text).toContain('<span class="nav-link active" lang="en" aria-current="true">English</span>');
+    // A refused form has no address of its own: the switcher goes back to the form.
+    const _csrf = await csrfToken(member.agent, '/posts/new');
+    const refused = await member.agent.post('/posts').type('form').send({ title: '', body: 'x', _csrf });
+    expect(refused.text).toContain(`href="/language/zh-CN?next=${encodeURIComponent('/posts/new')}"`);
   });
 
   it('never sends the reader to another site, and knows only its languages', async () => {
