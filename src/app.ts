@@ -6,6 +6,8 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { avatarUrl } from './accounts/avatar.ts';
+import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
 import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
@@ -13,6 +15,8 @@ import { csrfLocals, csrfProtection, isCsrfError } from './http/csrf.ts';
 import { HttpError, NotFoundError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
 import type { Limiters } from './http/rate-limits.ts';
+import { viewHelpers } from './http/view-helpers.ts';
+import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
 
@@ -36,6 +40,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('views', path.join(root, 'views'));
   app.disable('x-powered-by');
   if (config.env === 'production') app.enable('view cache');
+  // Every view that shows a user shows their avatar (views/partials/avatar.ejs).
+  app.locals.avatarUrl = avatarUrl;
 
   app.use(
     helmet({
@@ -68,6 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/vendor/jquery', express.static(path.join(root, 'node_modules/jquery/dist'), staticOptions));
 
   app.use(localization);
+  app.use(viewHelpers({ viewsDir: app.get('views') as string, cacheTemplates: app.enabled('view cache') }));
 
   // While the database is away, pages answer 503 at once rather than hang.
   app.use((req, res, next) => {
@@ -75,6 +82,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(503).set('Retry-After', '5');
     res.render('error', { status: 503, title: req.t('error.unavailable.title'), message: req.t('error.unavailable.body') });
   });
+
+  // Neither needs a session: kept before it, they never load or create one.
+  app.use(avatarsRouter());
+  app.use(languageRouter());
 
   // extended: false keeps form fields flat strings: "username[$ne]=" stays a literal key.
   app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: 100 }));
@@ -86,6 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(unreadBadge(deps.messaging));
 
   app.use(accountsRouter(deps));
+  app.use(profilesRouter());
   app.use(forumRouter(deps));
   app.use(messagingRouter(deps));
 

@@ -49,6 +49,10 @@ const envSchema = z.object({
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
   POST_RATE: rate.prefault('10/1m'),
+  POST_TITLE_MAX_LENGTH: positiveInt.max(1000).default(120),
+  // 5000 characters of Chinese are 45 KB once form-encoded: inside BODY_LIMIT_BYTES.
+  POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
+  READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -76,9 +80,17 @@ export interface Config {
     loginRatePerAccount: Rate;
     registerRate: Rate;
     postRate: Rate;
+    postTitleMaxLength: number;
+    /** Characters in a post's or a reply's body. */
+    postMaxLength: number;
     bodyLimitBytes: number;
     socketMaxBufferBytes: number;
   };
+  /**
+   * How long a process may serve forum pages' data (post lists, posts, replies) from
+   * memory; 0 turns that off. Its own writes show at once; another process's within this.
+   */
+  readCacheMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -120,9 +132,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,
       postRate: e.POST_RATE,
+      postTitleMaxLength: e.POST_TITLE_MAX_LENGTH,
+      postMaxLength: e.POST_MAX_LENGTH,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     }),
+    readCacheMs: e.READ_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });
 }

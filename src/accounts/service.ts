@@ -1,14 +1,11 @@
 // Registration and sign-in, independent of HTTP.
 import mongoose from 'mongoose';
+import { isDuplicateKey } from '../db/errors.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import { findUserByUsername, UserModel, UsernameModel, usernameKey, type UserDocument } from './user-model.ts';
 
 export class UsernameTakenError extends Error {
   override name = 'UsernameTakenError';
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
 /**

@@ -12,6 +12,7 @@ const userSchema = new Schema(
     passwordHash: { type: String, required: true },
     createdAt: { type: Date, required: true, default: () => new Date() },
     postCount: { type: Number, required: true, default: 0 },
+    replyCount: { type: Number, required: true, default: 0 },
     /** Ids of users this user has blocked from messaging them. */
     blocked: { type: [String], default: [] },
   },

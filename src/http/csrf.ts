@@ -16,13 +16,26 @@ const csrf = csrfSync({
 
 export const csrfProtection = csrf.csrfSynchronisedProtection;
 
-/** Makes `csrfToken` available to every view; generated lazily, so read-only pages create no session. */
+/**
+ * The session's token, made on first use. Express copies every local into the view's
+ * options before rendering, so a getter on res.locals would run for every page and
+ * store a session for every anonymous reader; this object only makes the token when a
+ * view prints it (`<%= csrfToken %>` calls toString).
+ */
+class LazyToken {
+  private value: string | undefined;
+  constructor(private readonly make: () => string) {}
+  toString(): string {
+    return (this.value ??= this.make());
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** Makes `csrfToken` available to every view; pages without a form create no session. */
 export function csrfLocals(req: Request, res: Response, next: NextFunction): void {
-  let token: string | undefined;
-  Object.defineProperty(res.locals, 'csrfToken', {
-    enumerable: true,
-    get: () => (token ??= csrf.generateToken(req)),
-  });
+  res.locals.csrfToken = new LazyToken(() => csrf.generateToken(req));
   next();
 }
 

@@ -28,7 +28,7 @@ export function localization(req: Request, res: Response, next: NextFunction): v
   req.t = translator(locale);
   res.locals.locale = locale;
   res.locals.t = req.t;
-  res.locals.formatDate = (date: Date) => formatDate(locale, date);
+  res.locals.formatDate = (date: Date, style?: 'moment' | 'day') => formatDate(locale, date, style);
   res.locals.currentPath = req.originalUrl;
   // Defaults, so that pages rendered before the session is read (errors, 503) still render.
   res.locals.currentUser = undefined;

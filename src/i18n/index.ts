@@ -65,13 +65,25 @@ export function negotiateLocale(header: string | undefined): Locale {
   return DEFAULT_LOCALE;
 }
 
-/** Dates per locale: one formatter per locale, reused. */
-const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
-export function formatDate(locale: Locale, date: Date): string {
-  let format = dateFormats.get(locale);
+/** Dates per locale: one formatter per locale and style, reused. `day` leaves out the time. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+// Neither style shows seconds, so a formatted minute can be reused: a list page shows
+// dozens of dates, and formatting is the costly part of rendering one.
+const formattedMinutes = new Map<string, string>();
+const MAX_REMEMBERED = 10_000;
+
+export function formatDate(locale: Locale, date: Date, style: 'moment' | 'day' = 'moment'): string {
+  const formatKey = `${locale}:${style}`;
+  const key = `${formatKey}:${Math.floor(date.getTime() / 60_000)}`;
+  let text = formattedMinutes.get(key);
+  if (text !== undefined) return text;
+  let format = dateFormats.get(formatKey);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
-    dateFormats.set(locale, format);
+    format = new Intl.DateTimeFormat(locale, style === 'day' ? { dateStyle: 'long' } : { dateStyle: 'medium', timeStyle: 'short' });
+    dateFormats.set(formatKey, format);
   }
-  return format.format(date);
+  text = format.format(date);
+  if (formattedMinutes.size >= MAX_REMEMBERED) formattedMinutes.clear();
+  formattedMinutes.set(key, text);
+  return text;
 }

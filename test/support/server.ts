@@ -1,4 +1,5 @@
 // Starts the real server (HTTP + Socket.IO + database) on a free port for a test file.
+import { afterAll, beforeAll } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,4 +40,19 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One real server for the test file that calls this (at its top level): started before
+ * its tests, closed after them. Read `.current` inside tests and hooks.
+ */
+export function useTestServer(env: Record<string, string> = {}): { current: TestServer } {
+  const holder = {} as { current: TestServer };
+  beforeAll(async () => {
+    holder.current = await startTestServer(env);
+  });
+  afterAll(async () => {
+    await holder.current?.close();
+  });
+  return holder;
 }

@@ -10,12 +10,23 @@ describe('config', () => {
     expect(config.limits.messageMaxLength).toBe(2000);
     expect(config.limits.rateLimitsEnabled).toBe(true);
     expect(config.limits.messageRate).toEqual({ points: 30, durationSeconds: 30 });
+    expect(config.limits.postTitleMaxLength).toBe(120);
+    expect(config.limits.postMaxLength).toBe(5000);
+    expect(config.readCacheMs).toBe(1000);
   });
 
   it('parses rates written as count/duration', () => {
     const config = loadConfig({ MESSAGE_RATE: '5/2m', LOGIN_RATE_PER_IP: '100/1h' });
     expect(config.limits.messageRate).toEqual({ points: 5, durationSeconds: 120 });
     expect(config.limits.loginRatePerIp).toEqual({ points: 100, durationSeconds: 3600 });
+  });
+
+  it('reads the forum limits and the read cache, 0 turning the cache off', () => {
+    const config = loadConfig({ POST_MAX_LENGTH: '200', POST_TITLE_MAX_LENGTH: '50', READ_CACHE_MS: '0' });
+    expect(config.limits.postMaxLength).toBe(200);
+    expect(config.limits.postTitleMaxLength).toBe(50);
+    expect(config.readCacheMs).toBe(0);
+    expect(() => loadConfig({ READ_CACHE_MS: '-1' })).toThrow(/READ_CACHE_MS/);
   });
 
   it('turns rate limits off only when asked', () => {

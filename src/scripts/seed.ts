@@ -1,0 +1,109 @@
+// `npm run seed`: fills an EMPTY database with a few members, posts and replies, so a
+// newcomer has something to look at. It starts the database exactly as the app does
+// (same settings, same DATA_DIR or MONGODB_URI) and writes through the same services.
+// Every demo member's password is DEMO_PASSWORD.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { registerUser } from '../accounts/service.ts';
+import { UserModel } from '../accounts/user-model.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { openDatabase } from '../db/database.ts';
+import { createForumService, type Author } from '../forum/service.ts';
+import { createLogger } from '../log.ts';
+
+const DEMO_PASSWORD = 'parley-demo';
+const DEMO_USERNAMES = ['alice', 'bob', '小明'] as const;
+
+/** Written in the order they should appear oldest first; replies by [author index, text]. */
+const THREADS: { author: number; title: string; body: string; replies: [number, string][] }[] = [
+  {
+    author: 0,
+    title: 'Welcome to Parley 👋',
+    body: 'Hello everyone!\nThis is a small forum with private messages that arrive in real time.\n\nClick anyone’s avatar to send them a message. The source of the original idea: https://socket.io/docs/v4/',
+    replies: [
+      [1, 'Thanks Alice, glad to be here.'],
+      [2, '大家好！我是小明，很高兴认识大家。'],
+    ],
+  },
+  {
+    author: 2,
+    title: '用 Socket.IO 实现实时私信',
+    body: '在帖子详情页面，单击用户头像，可以发送私信给该用户。\n如果该用户在线，私信会实时送达；不在线的话，消息会保存下来，等他上线再看。\n\n参考：https://socket.io/zh-CN/docs/v4/rooms/',
+    replies: [
+      [0, 'Nice summary! Rooms per user are the trick: every tab joins the same room.'],
+      [1, '离线消息也能收到吗？'],
+      [2, '可以，上线后在「私信」页面就能看到。'],
+    ],
+  },
+  {
+    author: 1,
+    title: 'Favourite keyboard shortcuts?',
+    body: 'In the chat box, Enter sends and Shift+Enter starts a new line.\nWhat else would you like to see?',
+    replies: [[0, 'Esc to close the chat dialog would be handy.']],
+  },
+  {
+    author: 0,
+    title: 'A long thread, to see the pages of replies',
+    body: 'Replies come twenty to a page. Keep counting!',
+    replies: Array.from({ length: 26 }, (_, i): [number, string] => [i % 3, `${i + 1}`]),
+  },
+  {
+    author: 2,
+    title: '周末去哪儿玩？',
+    body: '天气转暖了，有没有推荐的郊游地点？\n最好是坐地铁就能到的。',
+    replies: [
+      [1, 'The botanical garden is lovely this time of year.'],
+      [0, '+1 for the botanical garden.'],
+    ],
+  },
+];
+
+/** With the embedded FerretDB, starting a second one on the app's data would stop the app's. */
+function embeddedDatabaseInUse(config: Config): boolean {
+  if (config.mongodbUri) return false;
+  const pidFile = path.join(config.dataDir, 'ferretdb', 'ferretdb.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`);
+}
+
+async function seed(config: Config): Promise<number> {
+  if (embeddedDatabaseInUse(config)) {
+    console.error(`Parley seems to be running on ${config.dataDir}. Stop it first, then run npm run seed again.`);
+    return 1;
+  }
+  const log = createLogger(config);
+  const db = await openDatabase(config, log);
+  try {
+    if (await UserModel.exists({}).exec()) {
+      console.error('This database already has members, so the demo data was not added (seed only fills an empty database).');
+      return 1;
+    }
+    const members: Author[] = [];
+    for (const username of DEMO_USERNAMES) {
+      const user = await registerUser(username, DEMO_PASSWORD);
+      members.push({ id: user._id.toString(), username });
+    }
+    const forum = createForumService({ readCacheMs: 0, log });
+    for (const thread of THREADS) {
+      const postId = await forum.createPost(members[thread.author]!, thread);
+      for (const [author, body] of thread.replies) await forum.addReply(members[author]!, postId, body);
+    }
+    console.log(
+      [
+        `Added ${members.length} members and ${THREADS.length} posts.`,
+        `Sign in as any of ${DEMO_USERNAMES.join(', ')} with the password "${DEMO_PASSWORD}".`,
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+try {
+  process.exitCode = await seed(loadConfig());
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exitCode = 1;
+}

@@ -1,0 +1,35 @@
+// Posts and replies made through the real forms, as a signed-in user would.
+import { expect } from 'vitest';
+import { csrfToken, type SignedInUser } from './users.ts';
+
+export async function createPost(user: SignedInUser, title: string, body = 'Some text.'): Promise<string> {
+  const _csrf = await csrfToken(user.agent, '/posts/new');
+  const res = await user.agent.post('/posts').type('form').send({ title, body, _csrf });
+  expect(res.status, res.text.slice(0, 300)).toBe(303);
+  const match = /^\/posts\/([0-9a-f]{24})$/.exec(res.headers.location ?? '');
+  if (!match) throw new Error(`unexpected redirect after posting: ${res.headers.location}`);
+  return match[1]!;
+}
+
+/**
+ * Replies; resolves to where the forum sent the author (the reply's page and anchor).
+ * Concurrent replies by one member pass the token they read first: a session gets its
+ * token on first use, and two pages making one at once would each store a different one.
+ */
+export async function reply(user: SignedInUser, postId: string, body: string, token?: string): Promise<string> {
+  const _csrf = token ?? (await csrfToken(user.agent, `/posts/${postId}`));
+  const res = await user.agent.post(`/posts/${postId}/replies`).type('form').send({ body, _csrf });
+  expect(res.status, res.text.slice(0, 300)).toBe(303);
+  return res.headers.location!;
+}
+
+/** The titles listed on a home page, top to bottom. */
+export function listedTitles(html: string): string[] {
+  const list = /<ol class="list-unstyled post-list"[^>]*>([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
+  return [...list.matchAll(/<h2 class="h5 mb-1"><a href="\/posts\/[0-9a-f]{24}">([^<]*)<\/a>/g)].map((m) => m[1]!);
+}
+
+/** The bodies of the replies on a post page, in order. */
+export function listedReplies(html: string): string[] {
+  return [...html.matchAll(/<li class="reply"[\s\S]*?<div class="user-text mt-2">([\s\S]*?)<\/div>/g)].map((m) => m[1]!);
+}
