@@ -51,7 +51,7 @@
     $row.attr('data-seq', String(last.seq));
     $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : '') + last.preview);
     $row.find('[data-conversation-time]').attr('datetime', last.at).text(Parley.formatDate(last.at));
-    if (!$row.is(':first-child')) $list.prepend($row);
+    if ($list.children().first()[0] !== $row[0]) $list.prepend($row);
     $('[data-inbox-empty]').prop('hidden', true);
     return $row;
   }

@@ -5,12 +5,14 @@ import { createSerialWrites, type SerialWrites } from '../db/serial-writes.ts';
 import {
   ConversationModel,
   entryKey,
+  fromPageEntry,
   InboxModel,
   MessageModel,
   MessagePageModel,
   pageId,
   pageNumber,
   PAGE_SIZE,
+  toPageEntry,
   type ConversationDoc,
   type InboxDoc,
   type InboxEntry,
@@ -119,25 +121,25 @@ export class MessageStore {
     const id = pageId(message.conv, n);
     return this.serial.run(`page:${id}`, () =>
       upsertRetryingOnce(async () => {
-        await MessagePageModel.updateOne({ _id: id }, { $push: { m: message }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec();
+        await MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec();
       }),
     );
   }
 
   /**
    * Adds the message to its page unless it is there already; true when it was missing.
-   * Read, then push, inside the page's queue: FerretDB 1.x evaluates `{'m._id': {$ne: id}}`
-   * as "some element differs" rather than MongoDB's "no element equals", so the check
-   * cannot be left to the filter.
+   * Read, then push, inside the page's queue. (Entries are strings, and in any case
+   * FerretDB 1.x evaluates `{'m._id': {$ne: id}}` as "some element differs" rather than
+   * MongoDB's "no element equals", so the check cannot be left to a filter.)
    */
   ensureInPage(message: StoredMessage): Promise<boolean> {
     const n = pageNumber(message.seq);
     const id = pageId(message.conv, n);
     return this.serial.run(`page:${id}`, async () => {
-      const page = await MessagePageModel.findById(id, { 'm._id': 1 }).lean<PageDoc>().exec();
-      if (page?.m.some((m) => m._id === message._id)) return false;
+      const page = await MessagePageModel.findById(id).lean<PageDoc>().exec();
+      if (page?.m.some((entry) => fromPageEntry(entry)._id === message._id)) return false;
       await upsertRetryingOnce(() =>
-        MessagePageModel.updateOne({ _id: id }, { $push: { m: message }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec(),
+        MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec(),
       );
       return true;
     });
@@ -247,7 +249,12 @@ export class MessageStore {
   private async readPages(conv: string, numbers: number[]): Promise<StoredMessage[]> {
     const pages = await Promise.all(numbers.map((n) => MessagePageModel.findById(pageId(conv, n)).lean<PageDoc>().exec()));
     const byId = new Map<string, StoredMessage>();
-    for (const page of pages) for (const m of page?.m ?? []) byId.set(m._id, m);
+    for (const page of pages) {
+      for (const entry of page?.m ?? []) {
+        const m = fromPageEntry(entry);
+        byId.set(m._id, m);
+      }
+    }
     return [...byId.values()];
   }
 
