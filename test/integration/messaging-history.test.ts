@@ -1,34 +1,28 @@
 // History in pages across page boundaries, and catching up after a dropped connection.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MessageView, SendAck } from '../../src/realtime/events.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { closeAllSockets, collect, connectAs, emitAck, nextEvent, type ClientSocket } from '../support/sockets.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MessageView } from '../../src/realtime/events.ts';
+import { sendTo, useTestServer } from '../support/messaging.ts';
+import type { TestServer } from '../support/server.ts';
+import { closeAllSockets, collect, connectAs, nextEvent, type ClientSocket } from '../support/sockets.ts';
 import { registerUser, type SignedInUser } from '../support/users.ts';
 
+const running = useTestServer();
 let server: TestServer;
 let alice: SignedInUser;
 let bob: SignedInUser;
 /** 120 messages, alternating senders, in the order they were acknowledged. */
 const sent: MessageView[] = [];
 
-async function send(socket: ClientSocket, to: SignedInUser, content: string): Promise<MessageView> {
-  const ack = await emitAck<SendAck>(socket, 'privatemsg', { to_user: to.id, content });
-  if (!ack.ok) throw new Error(ack.error);
-  return ack.message;
-}
+const send = async (socket: ClientSocket, to: SignedInUser, content: string): Promise<MessageView> => (await sendTo(socket, to, content)).message;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = running.current;
   [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
   const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
   for (let i = 1; i <= 120; i++) {
     sent.push(await (i % 2 ? send(aliceSocket, bob, `message ${i}`) : send(bobSocket, alice, `message ${i}`)));
   }
   closeAllSockets();
-});
-afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await server?.close();
 });
 
 const historyPath = (who: SignedInUser) => `/messages/${encodeURIComponent(who.username)}/history`;

@@ -1,26 +1,22 @@
 // The messages pages as a browser without JavaScript sees them, and the JSON they read.
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MessageModel } from '../../src/messaging/models.ts';
-import type { SendAck } from '../../src/realtime/events.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { closeAllSockets, connectAs, emitAck, nextEvent } from '../support/sockets.ts';
+import { sendTo, useTestServer, type SentAck } from '../support/messaging.ts';
+import type { TestServer } from '../support/server.ts';
+import { connectAs, nextEvent } from '../support/sockets.ts';
 import { csrfToken, registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';
 
+const running = useTestServer();
 let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await server?.close();
+beforeAll(() => {
+  server = running.current;
 });
 
-async function sendAs(from: SignedInUser, to: SignedInUser, content: string): Promise<Extract<SendAck, { ok: true }>> {
+async function sendAs(from: SignedInUser, to: SignedInUser, content: string): Promise<SentAck> {
   const socket = await connectAs(server.url, from);
-  const ack = await emitAck<SendAck>(socket, 'privatemsg', { to_user: to.id, content });
+  const ack = await sendTo(socket, to, content);
   socket.disconnect();
-  if (!ack.ok) throw new Error(ack.error);
   return ack;
 }
 
@@ -166,6 +162,16 @@ describe('GET /messages/:username', () => {
     const own = await me.agent.get(`/messages/${encodeURIComponent(me.username)}`);
     expect(own.status).toBe(303);
     expect(own.headers.location).toBe('/messages');
+  });
+
+  it('works for members with Chinese usernames', async () => {
+    const [me, xiaoming] = await Promise.all([registerUser(server.url), registerUser(server.url, `小明${Date.now() % 100000}`)]);
+    await sendAs(xiaoming, me, '你好');
+    const list = await me.agent.get('/messages');
+    expect(list.text).toContain(`href="/messages/${encodeURIComponent(xiaoming.username)}"`);
+    const page = await me.agent.get(`/messages/${encodeURIComponent(xiaoming.username)}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('你好');
   });
 
   it('takes a reply by plain form post', async () => {

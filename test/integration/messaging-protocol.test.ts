@@ -1,31 +1,22 @@
 // The Socket.IO protocol of the contract, over real sessions against the real database.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserModel } from '../../src/accounts/user-model.ts';
 import { MessageModel } from '../../src/messaging/models.ts';
 import { messageId } from '../../src/messaging/service.ts';
-import type { SendAck } from '../../src/realtime/events.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { closeAllSockets, collect, connectAs, connectError, emitAck, emitRaw, nextEvent } from '../support/sockets.ts';
+import { accepted as okAck, sendRaw as send, useTestServer } from '../support/messaging.ts';
+import type { TestServer } from '../support/server.ts';
+import { collect, connectAs, connectError, emitAck, emitRaw, nextEvent } from '../support/sockets.ts';
 import { registerUser, type SignedInUser } from '../support/users.ts';
 
+const running = useTestServer();
 let server: TestServer;
 let alice: SignedInUser;
 let bob: SignedInUser;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = running.current;
   [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
 });
-afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await server?.close();
-});
-
-const send = (socket: Awaited<ReturnType<typeof connectAs>>, payload: unknown) => emitAck<SendAck>(socket, 'privatemsg', payload);
-const okAck = (ack: SendAck) => {
-  if (!ack.ok) throw new Error(`send refused: ${ack.error}`);
-  return ack;
-};
 
 describe('the handshake', () => {
   it('refuses a socket without a signed-in session, saying why', async () => {
@@ -50,6 +41,19 @@ describe('the handshake', () => {
     const sameOrigin = await connectAs(server.url, alice, { origin: server.url });
     const noOrigin = await connectAs(server.url, alice);
     expect(sameOrigin.connected && noOrigin.connected).toBe(true);
+  });
+});
+
+describe('answers in the member\u2019s language', () => {
+  it('gives errors in Chinese to a socket whose browser asks for it', async () => {
+    const socket = await connectAs(server.url, { cookie: `${alice.cookie}; parley.lang=zh-CN` });
+    const ack = await send(socket, { to_user: bob.id, content: '   ' });
+    expect(ack).toMatchObject({ ok: false, error: '请先写点内容。' });
+  });
+
+  it('refuses an anonymous socket in Chinese too', async () => {
+    const socket = await connectAs(server.url, { cookie: 'parley.lang=zh-CN' }, { wait: false });
+    expect((await connectError(socket)).data?.error).toBe('请先登录再使用私信。');
   });
 });
 

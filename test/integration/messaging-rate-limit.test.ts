@@ -1,28 +1,15 @@
 // The per-sender message rate limit (its own server: the limit is set low here).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MessageModel } from '../../src/messaging/models.ts';
-import type { SendAck } from '../../src/realtime/events.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { closeAllSockets, connectAs, emitAck } from '../support/sockets.ts';
+import { accepted as okAck, sendRaw as send, useTestServer } from '../support/messaging.ts';
+import { connectAs } from '../support/sockets.ts';
 import { registerUser } from '../support/users.ts';
 
-const send = (socket: Awaited<ReturnType<typeof connectAs>>, payload: unknown) => emitAck<SendAck>(socket, 'privatemsg', payload);
-const okAck = (ack: SendAck) => {
-  if (!ack.ok) throw new Error(`send refused: ${ack.error}`);
-  return ack;
-};
-
-let limited: TestServer;
-beforeAll(async () => {
-  limited = await startTestServer({ MESSAGE_RATE: '3/60s' });
-});
-afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await limited?.close();
-});
+const server = useTestServer({ MESSAGE_RATE: '3/60s' });
 
 describe('rate limiting', () => {
   it('refuses the message over the limit with how long to wait, and stores nothing', async () => {
+    const limited = server.current;
     const [kim, lee] = await Promise.all([registerUser(limited.url), registerUser(limited.url)]);
     const socket = await connectAs(limited.url, kim);
     for (let i = 0; i < 3; i++) okAck(await send(socket, { to_user: lee.id, content: `message ${i}` }));

@@ -1,25 +1,17 @@
 // Unread counts that stay right across tabs: counting, mark-read by socket and by
 // opening the conversation, read receipts.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MarkReadAck, SendAck, UnreadPayload } from '../../src/realtime/events.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { closeAllSockets, collect, connectAs, emitAck, nextEvent, type ClientSocket } from '../support/sockets.ts';
-import { registerUser, type SignedInUser } from '../support/users.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MarkReadAck, UnreadPayload } from '../../src/realtime/events.ts';
+import { sendTo as send, useTestServer } from '../support/messaging.ts';
+import type { TestServer } from '../support/server.ts';
+import { collect, connectAs, emitAck, nextEvent } from '../support/sockets.ts';
+import { registerUser } from '../support/users.ts';
 
+const running = useTestServer();
 let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
+beforeAll(() => {
+  server = running.current;
 });
-afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await server?.close();
-});
-
-async function send(socket: ClientSocket, to: SignedInUser, content: string) {
-  const ack = await emitAck<SendAck>(socket, 'privatemsg', { to_user: to.id, content });
-  if (!ack.ok) throw new Error(ack.error);
-  return ack;
-}
 
 const headerBadge = (html: string) => /<span[^>]*data-unread-total[^>]*>/.exec(html)?.[0] ?? '';
 
