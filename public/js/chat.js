@@ -31,6 +31,8 @@
       this.readUpTo = Number(this.$root.attr('data-read-up-to')) || 0;
       this.olderPage = this.$root.is('[data-older-page]');
       this.loaded = false;
+      /** The first load while it is in flight. */
+      this.loading = null;
       this.sending = false;
       /** Kept after a failed send, so pressing Send again reuses its client id. */
       this.pending = null;
@@ -232,7 +234,8 @@
 
     /** The dialog's first load: the newest page of the conversation. */
     load() {
-      return this.history({})
+      if (this.loading) return this.loading;
+      this.loading = this.history({})
         .done((res) => {
           this.applyUser(res.user);
           this.readUpTo = res.readUpTo || 0;
@@ -248,7 +251,11 @@
         .fail((xhr) => {
           this.$root.find('[data-chat-loading]').prop('hidden', true);
           this.failed(xhr);
+        })
+        .always(() => {
+          this.loading = null;
         });
+      return this.loading;
     }
 
     applyUser(user) {

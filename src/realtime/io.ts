@@ -31,6 +31,9 @@ export interface Realtime {
   isOnline(userId: string): boolean;
 }
 
+const HEARTBEAT_INTERVAL_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+
 /** Every socket of a user is in this room, so one emit reaches all their tabs. */
 export const userRoom = (userId: string) => `user:${userId}`;
 
@@ -57,6 +60,12 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   const io: IoServer = new Server(httpServer, {
     maxHttpBufferSize: deps.config.limits.socketMaxBufferBytes,
     serveClient: true,
+    // A browser that vanishes without closing its socket (crash, lost network) counts as
+    // online until the heartbeat gives up: Socket.IO's defaults (25 s + 20 s) let a sender
+    // be told "online" for 45 s after; this keeps it under 20 s, for one small packet
+    // per socket every 10 s.
+    pingInterval: HEARTBEAT_INTERVAL_MS,
+    pingTimeout: HEARTBEAT_TIMEOUT_MS,
     allowRequest: (req, callback) => {
       const allowed = isAllowedOrigin(req.headers.origin, req.headers.host);
       if (!allowed) log.warn({ origin: req.headers.origin }, 'socket handshake refused: cross-site Origin');
