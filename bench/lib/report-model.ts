@@ -48,6 +48,11 @@ export function formatNumber(value: number, digits?: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
 }
 
+/** A duration in seconds as people write it: "8 s", "0.8 s". */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 export function formatPercent(value: number): string {
   return Number.isFinite(value) ? `${Math.round(value)} %` : 'n/a';
 }

@@ -9,7 +9,7 @@ import { MongoClient, ObjectId, type Collection } from 'mongodb';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import { benchMessages, modelledMessageWrites, type BenchMessage, type MessageWriteModel, type MessageWriter } from '../lib/message-writes.ts';
 import type { BenchOptions } from '../lib/options.ts';
-import { formatNumber, type Figure, type ScenarioReport } from '../lib/report-model.ts';
+import { formatNumber, formatSeconds, type Figure, type ScenarioReport } from '../lib/report-model.ts';
 import { sleep, summarize, type LatencySummary } from '../lib/stats.ts';
 
 interface WriteVariant {
@@ -212,7 +212,7 @@ export async function databaseScenario(
     method:
       `The writes of one message — ${model.describe} — in a loop in the bench process, with no sockets, against a fresh ` +
       `embedded ${engineName} in a temporary directory. Each variant writes into a new, empty database ` +
-      `for ${formatNumber(options.database.measureMs / 1000)} s after ${formatNumber(options.database.warmupMs / 1000)} s of warm-up.`,
+      `for ${formatSeconds(options.database.measureMs)} after ${formatSeconds(options.database.warmupMs)} of warm-up.`,
     figures,
     tables: [
       {
@@ -227,7 +227,7 @@ export async function databaseScenario(
         ]),
       },
       {
-        caption: `Single commands, one at a time (${formatNumber(options.database.primitiveMs / 1000)} s each): what grouping buys on this engine`,
+        caption: `Single commands, one at a time (${formatSeconds(options.database.primitiveMs)} each): what grouping buys on this engine`,
         head: ['command', 'commands/s', 'documents/s', 'mean (ms)'],
         rows: commands.map((c) => [c.label, formatNumber(c.commandsPerSecond), formatNumber(c.documentsPerSecond), formatNumber(c.meanMs)]),
       },

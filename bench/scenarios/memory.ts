@@ -15,15 +15,15 @@ export async function memoryScenario(options: BenchOptions, progress: (line: str
       id: 'memory',
       title: 'Memory per idle socket',
       method:
-        `Resident memory (VmRSS) of the relay’s process, after a garbage collection, before and after ${m.sockets} websocket clients ` +
+        `Resident memory (VmRSS) of the relay’s process, after a garbage collection, before and after ${formatNumber(m.sockets, 0)} websocket clients ` +
         'connect and announce themselves with `adduser`, divided by the number of sockets.',
       figures: [
-        { key: 'relay.memoryPerSocket', label: `Relay, per idle socket (${m.sockets})`, value: m.bytesPerSocket / 1024, unit: 'KiB', chart: 'memory' },
+        { key: 'relay.memoryPerSocket', label: `Relay, per idle socket (${formatNumber(m.sockets, 0)} sockets)`, value: m.bytesPerSocket / 1024, unit: 'KiB', chart: 'memory' },
       ],
       tables: [
         {
           head: ['server', 'sockets', 'RSS before (MiB)', 'RSS after (MiB)', 'per socket (KiB)'],
-          rows: [['relay', String(m.sockets), formatNumber(m.rssBeforeBytes / MiB), formatNumber(m.rssAfterBytes / MiB), formatNumber(m.bytesPerSocket / 1024)]],
+          rows: [['relay', formatNumber(m.sockets, 0), formatNumber(m.rssBeforeBytes / MiB), formatNumber(m.rssAfterBytes / MiB), formatNumber(m.bytesPerSocket / 1024)]],
         },
       ],
       integrity: [],
