@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './lib/chart.ts';
 import { describeMachine } from './lib/machine.ts';
 import { benchOptions, type BenchOptions, type ScenarioId } from './lib/options.ts';
-import { otherProcessesCpu, sampleCpuAccount, stopAllChildren } from './lib/processes.ts';
+import { otherProcessesCpu, sampleCpuAccount, stopAllChildren, waitForQuietMachine } from './lib/processes.ts';
 import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from './lib/report.ts';
 import type { ScenarioReport } from './lib/report-model.ts';
 import { databaseScenario } from './scenarios/database.ts';
@@ -76,6 +76,11 @@ export async function runBench(options: BenchOptions = benchOptions(), log: (lin
 
   try {
     for (const id of options.only) {
+      if (options.quietWaitMs > 0) {
+        // Other people's work on a shared machine drags every figure down: give it a moment to pass.
+        const busy = await waitForQuietMachine(options.quietWaitMs);
+        if (busy >= 30) log(`[bench] the machine is still busy (${Math.round(busy)} % of a core used by others); measuring anyway`);
+      }
       log(`[bench] ${id}…`);
       const before = sampleCpuAccount();
       try {

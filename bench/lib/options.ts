@@ -14,6 +14,8 @@ export interface BenchOptions {
   outDir: string;
   /** The whole run is abandoned (children stopped, exit code 1) after this long. */
   deadlineMs: number;
+  /** Before each scenario, wait at most this long for other processes to leave the CPU mostly idle. */
+  quietWaitMs: number;
   relay: {
     /** Closed loop: one run per entry, each with that many pairs of clients. */
     capacityPairs: number[];
@@ -54,7 +56,8 @@ function scenarioList(raw: string | undefined): ScenarioId[] {
 /**
  * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,memory,database,pages a subset;
  * BENCH_OUT a directory for the report (default docs/); BENCH_DEADLINE_S the whole run's limit;
- * BENCH_SCALE multiplies every measuring window (0.1 … 5).
+ * BENCH_SCALE multiplies every measuring window (0.1 … 5); BENCH_QUIET_WAIT_S how long each
+ * scenario may wait for a quiet machine (default 30, 0 in quick mode).
  */
 export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
@@ -65,6 +68,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     only: scenarioList(env.BENCH_ONLY),
     outDir: path.resolve(env.BENCH_OUT || path.join(projectRoot, 'docs')),
     deadlineMs: number(env, 'BENCH_DEADLINE_S', quick ? 120 : 840, 10, 3600) * 1000,
+    quietWaitMs: number(env, 'BENCH_QUIET_WAIT_S', quick ? 0 : 30, 0, 600) * 1000,
     relay: {
       capacityPairs: quick ? [8] : [8, 32, 128],
       capacityWarmupMs: ms(2000, 300),

@@ -70,6 +70,23 @@ export function otherProcessesCpu(from: CpuAccount | undefined, to: CpuAccount |
   return (Math.max(0, others) / ((to.at - from.at) / 1000)) * 100;
 }
 
+/**
+ * Waits until other processes leave the machine mostly idle for a moment, or until
+ * maxWaitMs has passed; resolves with the share of a core they last used.
+ */
+export async function waitForQuietMachine(maxWaitMs: number, quietPercent = 30, windowMs = 2000): Promise<number> {
+  const giveUpAt = performance.now() + maxWaitMs;
+  let busy = Number.NaN;
+  while (performance.now() < giveUpAt) {
+    const from = sampleCpuAccount();
+    if (!from) return Number.NaN;
+    await sleep(windowMs);
+    busy = otherProcessesCpu(from, sampleCpuAccount());
+    if (busy < quietPercent) return busy;
+  }
+  return busy;
+}
+
 export function sampleSelf(): ProcessSample {
   const cpu = process.cpuUsage();
   return { at: performance.now(), rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };

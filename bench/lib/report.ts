@@ -151,7 +151,7 @@ export function renderMarkdown(run: BenchRun): string {
     'BENCH_ONLY=relay,memory npm run bench         # a subset: relay, memory, database, pages',
     '```',
     '',
-    '`BENCH_SCALE` (0.1–5) stretches every measuring window; `BENCH_DEADLINE_S` bounds the whole run (default 840 s), after which it stops its servers and exits with an error. All traffic stays on 127.0.0.1.',
+    '`BENCH_SCALE` (0.1–5) stretches every measuring window; `BENCH_QUIET_WAIT_S` (default 30) is how long each scenario may wait for other processes to leave the CPU idle; `BENCH_DEADLINE_S` bounds the whole run (default 840 s), after which it stops its servers and exits with an error. All traffic stays on 127.0.0.1.',
     '',
   );
   return out.join('\n');
