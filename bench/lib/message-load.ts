@@ -3,7 +3,7 @@
 // the server does: latency at an offered rate). Every message is followed from send to
 // acknowledgement and to the recipient's sendback, so the same run also says whether
 // each was acknowledged once and delivered once.
-import { cpuPercent, sampleSelf, type ProcessSample } from './processes.ts';
+import { cpuPercent, otherProcessesCpu, sampleCpuAccount, sampleSelf, type CpuAccount, type ProcessSample } from './processes.ts';
 import type { ClientPool, ConnectedUser, SendbackPayload } from './message-clients.ts';
 import { sleep, summarize, type LatencySummary } from './stats.ts';
 
@@ -168,7 +168,31 @@ export interface CapacityResult {
   roundTrip: LatencySummary;
   serverCpuPercent: number;
   clientCpuPercent: number;
+  /** CPU taken meanwhile by processes outside the bench, in % of one core. */
+  otherCpuPercent: number;
   integrity: Integrity;
+}
+
+/** What the measured server, the clients and everything else on the machine used in a window. */
+interface CpuWindow {
+  server?: ProcessSample;
+  client: ProcessSample;
+  machine?: CpuAccount;
+}
+
+function openCpuWindow(sampleServer?: () => ProcessSample | undefined): CpuWindow {
+  return { server: sampleServer?.(), client: sampleSelf(), machine: sampleCpuAccount() };
+}
+
+function closeCpuWindow(from: CpuWindow, sampleServer?: () => ProcessSample | undefined) {
+  const to = openCpuWindow(sampleServer);
+  const serverCpuPercent = cpuPercent(from.server, to.server);
+  return {
+    serverCpuPercent,
+    clientCpuPercent: cpuPercent(from.client, to.client),
+    // The server is a live child: not yet in our reaped-children account, so take it out here.
+    otherCpuPercent: Math.max(0, otherProcessesCpu(from.machine, to.machine) - (Number.isFinite(serverCpuPercent) ? serverCpuPercent : 0)),
+  };
 }
 
 /** Each pair keeps exactly one message in flight, alternating direction, for warmup + measure. */
@@ -193,12 +217,10 @@ export async function closedLoop(
 
   await sleep(options.warmupMs);
   window.from = performance.now();
-  const serverBefore = options.sampleServer?.();
-  const clientBefore = sampleSelf();
+  const cpuFrom = openCpuWindow(options.sampleServer);
   await sleep(options.measureMs);
   window.to = performance.now();
-  const serverAfter = options.sampleServer?.();
-  const clientAfter = sampleSelf();
+  const cpu = closeCpuWindow(cpuFrom, options.sampleServer);
   stopped = true;
   await Promise.all(workers);
   await ledger.drain();
@@ -215,8 +237,7 @@ export async function closedLoop(
     messagesPerSecond: inWindow.length / ((window.to - window.from) / 1000),
     completed: inWindow.length,
     roundTrip: summarize(inWindow),
-    serverCpuPercent: cpuPercent(serverBefore, serverAfter),
-    clientCpuPercent: cpuPercent(clientBefore, clientAfter),
+    ...cpu,
     integrity: ledger.integrity(),
   };
 }
@@ -233,6 +254,7 @@ export interface LatencyResult {
   senderLag: LatencySummary;
   serverCpuPercent: number;
   clientCpuPercent: number;
+  otherCpuPercent: number;
   integrity: Integrity;
 }
 
@@ -252,17 +274,13 @@ export async function openLoop(
   const total = Math.round((options.rate * (options.warmupMs + options.measureMs)) / 1000);
   const start = performance.now();
   const measureFrom = start + options.warmupMs;
-  let serverBefore: ProcessSample | undefined;
-  let clientBefore: ProcessSample | undefined;
+  let cpuFrom: CpuWindow | undefined;
 
   for (let i = 0; i < total; ) {
     const now = performance.now();
     while (i < total && start + i * interval <= now) {
       const scheduledAt = start + i * interval;
-      if (scheduledAt >= measureFrom && serverBefore === undefined && clientBefore === undefined) {
-        serverBefore = options.sampleServer?.();
-        clientBefore = sampleSelf();
-      }
+      if (scheduledAt >= measureFrom) cpuFrom ??= openCpuWindow(options.sampleServer);
       const pair = pairs[i % pairs.length]!;
       const forward = Math.floor(i / pairs.length) % 2 === 0;
       ledger.send(forward ? pair.a : pair.b, forward ? pair.b : pair.a, scheduledAt);
@@ -271,8 +289,7 @@ export async function openLoop(
     if (i < total) await sleep(Math.max(0, start + i * interval - performance.now()));
   }
   const sendingEnded = performance.now();
-  const serverAfter = options.sampleServer?.();
-  const clientAfter = sampleSelf();
+  const cpu = closeCpuWindow(cpuFrom ?? openCpuWindow(options.sampleServer), options.sampleServer);
   await ledger.drain();
   pool.onSendback(undefined);
 
@@ -284,8 +301,7 @@ export async function openLoop(
     ack: summarize(ok.filter((e) => e.ackAt !== undefined).map((e) => e.ackAt! - e.scheduledAt)),
     delivery: summarize(ok.filter((e) => e.deliveredAt !== undefined).map((e) => e.deliveredAt! - e.scheduledAt)),
     senderLag: summarize(measured.map((e) => e.sentAt - e.scheduledAt)),
-    serverCpuPercent: cpuPercent(serverBefore, serverAfter),
-    clientCpuPercent: cpuPercent(clientBefore, clientAfter),
+    ...cpu,
     integrity: ledger.integrity(),
   };
 }

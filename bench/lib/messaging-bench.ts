@@ -64,7 +64,7 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
   ];
   const capacityTable: Table = {
     caption: `${title} capacity, closed loop (each pair keeps one message in flight until it is acknowledged and delivered)`,
-    head: ['pairs', 'msg/s', 'round trip p50 (ms)', 'round trip p99 (ms)', 'server CPU', 'client CPU'],
+    head: ['pairs', 'msg/s', 'round trip p50 (ms)', 'round trip p99 (ms)', 'server CPU', 'client CPU', 'other processes'],
     rows: m.capacity.map((c) => [
       String(c.pairs),
       formatNumber(c.messagesPerSecond),
@@ -72,10 +72,11 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
       formatNumber(c.roundTrip.p99),
       formatPercent(c.serverCpuPercent),
       formatPercent(c.clientCpuPercent),
+      formatPercent(c.otherCpuPercent),
     ]),
   };
   const latencyTable: Table = {
-    caption: `${title} latency, open loop at ${latency.offeredRate} msg/s offered (${formatNumber(latency.achievedRate)} sent/s; ${latency.ack.count} messages measured); server CPU ${formatPercent(latency.serverCpuPercent)}, client CPU ${formatPercent(latency.clientCpuPercent)}`,
+    caption: `${title} latency, open loop at ${latency.offeredRate} msg/s offered (${formatNumber(latency.achievedRate)} sent/s; ${latency.ack.count} messages measured); server CPU ${formatPercent(latency.serverCpuPercent)}, client CPU ${formatPercent(latency.clientCpuPercent)}, other processes ${formatPercent(latency.otherCpuPercent)}`,
     head: ['from scheduled send to', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'max (ms)'],
     rows: (
       [
