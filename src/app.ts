@@ -11,6 +11,7 @@ import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
 import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
 import { csrfLocals, csrfProtection, isCsrfError } from './http/csrf.ts';
 import { HttpError, NotFoundError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
@@ -19,6 +20,12 @@ import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
+
+/** What a 503 tells clients: the driver retries the database every couple of seconds. */
+const RETRY_AFTER_SECONDS = '5';
+
+// Started here; kept importable from here.
+export { isDatabaseUnavailable };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   // While the database is away, pages answer 503 at once rather than hang.
   app.use((req, res, next) => {
     if (deps.isDatabaseConnected()) return next();
-    res.status(503).set('Retry-After', '5');
+    res.status(503).set('Retry-After', RETRY_AFTER_SECONDS);
     res.render('error', { status: 503, title: req.t('error.unavailable.title'), message: req.t('error.unavailable.body') });
   });
 
@@ -123,8 +130,11 @@ export function createApp(deps: AppDeps): express.Express {
       status = 503;
       message = 'error.unavailable.body';
     }
-    if (status >= 500) log.error({ err, url: req.originalUrl }, 'request failed');
+    // An outage is not a bug: one line says so; the driver's reconnecting does the rest.
+    if (status === 503) log.warn({ url: req.originalUrl, reason: (err as Error).message }, 'database unavailable');
+    else if (status >= 500) log.error({ err, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
+    if (status === 503) res.set('Retry-After', RETRY_AFTER_SECONDS);
     const t = req.t ?? ((key: string) => key);
     const titleKey = status === 404 ? 'error.notFound.title' : status === 503 ? 'error.unavailable.title' : 'error.server.title';
     res.status(status);
@@ -136,11 +146,4 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
-}
-
-/** Driver errors that mean "the database is away", as opposed to a bug. */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = (err as { name?: string }).name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoTopologyClosedError|MongoNetworkTimeoutError/.test(name);
 }
