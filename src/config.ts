@@ -55,6 +55,8 @@ const envSchema = z.object({
   READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
+  // Under the browser's 10 s wait for an acknowledgement, so a stalled database gets an answer.
+  MESSAGE_STORE_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
@@ -85,6 +87,8 @@ export interface Config {
     postMaxLength: number;
     bodyLimitBytes: number;
     socketMaxBufferBytes: number;
+    /** How long a send or mark-read may wait on the database before it is answered "not confirmed". */
+    messageStoreTimeoutMs: number;
   };
   /**
    * How long a process may serve forum pages' data (post lists, posts, replies) from
@@ -136,6 +140,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       postMaxLength: e.POST_MAX_LENGTH,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+      messageStoreTimeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
     }),
     readCacheMs: e.READ_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -33,6 +33,11 @@ export interface EmbeddedOptions {
   cacheDir?: string;
   /** Overrides for tests: the environment used to look for binaries and Go. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Listen on this port instead of a fresh free one, so that a test can stop the engine
+   * and start it again where a running app's driver reconnects to it.
+   */
+  port?: number;
 }
 
 export const FERRETDB_VERSION = 'v1.24.2';
@@ -108,7 +113,7 @@ async function startMongod(options: EmbeddedOptions, cacheDir: string): Promise<
   let server;
   try {
     server = await MongoMemoryServer.create({
-      instance: { dbPath: dataDir, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+      instance: { dbPath: dataDir, storageEngine: 'wiredTiger', ip: '127.0.0.1', port: options.port },
     });
   } catch (err) {
     await fs.mkdir(cacheDir, { recursive: true });
@@ -249,7 +254,7 @@ async function startFerretDB(options: EmbeddedOptions, cacheDir: string): Promis
   await killStaleProcess(pidFile);
 
   // A fresh free port every start, so a port held by a killed run never blocks us.
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     binary,
     [

@@ -204,7 +204,7 @@ describe('privatemsg', () => {
     const received = collect(ivySocket, 'sendback');
     const halSocket = await connectAs(server.url, hal);
     const ack = await send(halSocket, { to_user: ivy.id, content: 'let me in' });
-    expect(ack).toMatchObject({ ok: false, code: 'blocked', error: 'This member is not accepting messages from you.' });
+    expect(ack).toMatchObject({ ok: false, code: 'blocked', error: "You can't send messages to this member." });
     expect(await MessageModel.countDocuments({ from: hal.id })).toBe(0);
     expect(await emitAck(ivySocket, 'adduser', ivy.id)).toBe(true);
     expect(received).toEqual([]);
