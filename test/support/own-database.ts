@@ -1,5 +1,6 @@
 // A database engine of the test's own, which the test can stop and start again under a
 // running app: same data directory, same port, so the app's driver finds it again.
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +10,14 @@ import { freePort, startEmbeddedDatabase, type EmbeddedDatabase, type EngineChoi
 export interface OwnDatabase {
   /** The connection string for MONGODB_URI; the same across restarts. */
   readonly uri: string;
-  /** The engine's files (and its pid file) are under here. */
-  readonly dataDir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Freezes the engine (SIGSTOP) until `thaw()`: connections stay open and nothing answers,
+   * as with a stalled or overloaded server. FerretDB only.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops the engine and deletes its files. */
   remove(): Promise<void>;
 }
@@ -34,14 +39,20 @@ export async function startOwnDatabase(): Promise<OwnDatabase> {
     running = undefined;
     await stopping?.stop();
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (running?.engine !== 'ferretdb') throw new Error('only a running FerretDB can be frozen');
+    process.kill(Number(readFileSync(path.join(running.dataDir, 'ferretdb.pid'), 'utf8')), name);
+  };
   await start();
   const uri = `${running!.uri.replace(/\/$/, '')}/parley`;
   return {
     uri,
-    dataDir,
     start,
     stop,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
     async remove() {
+      if (running?.engine === 'ferretdb') signal('SIGCONT');
       await stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

@@ -13,6 +13,8 @@ export interface ConnectOptions {
   transports?: ('websocket' | 'polling')[];
   /** Wait for `connect` (default) or return at once. */
   wait?: boolean;
+  /** Reconnect by itself after a lost connection, as the browser's client does (quickly, for tests). */
+  reconnect?: boolean;
 }
 
 /** A socket signed in as `user` (or anonymous with `null`), connected. */
@@ -23,7 +25,9 @@ export async function connectAs(url: string, user: Pick<SignedInUser, 'cookie'> 
   const socket: ClientSocket = connect(url, {
     extraHeaders: headers,
     transports: options.transports ?? ['websocket'],
-    reconnection: false,
+    reconnection: options.reconnect ?? false,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 500,
     forceNew: true,
     timeout: 5000,
   });
