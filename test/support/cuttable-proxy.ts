@@ -32,17 +32,18 @@ export async function startCuttableProxy(targetPort: number): Promise<CuttablePr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
+  const block = () => {
+    blocked = true;
+    for (const socket of open) socket.destroy();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
-    block() {
-      blocked = true;
-      for (const socket of open) socket.destroy();
-    },
+    block,
     unblock() {
       blocked = false;
     },
     close() {
-      this.block();
+      block();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
