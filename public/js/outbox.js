@@ -15,10 +15,10 @@
 (() => {
   'use strict';
   const Parley = window.Parley;
-  if (!Parley || !Parley.socket) return;
-  const socket = Parley.socket;
-  const $doc = $(document);
+  const socket = Parley && Parley.socket;
+  if (!socket) return;
   const KEY = `parley:outbox:${Parley.me}`;
+  const $doc = $(document);
   const SEND_TIMEOUT_MS = 10000;
   const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
   /** Refusals that pass by themselves: the entry stays pending and is sent again. */
@@ -83,6 +83,7 @@
   }
 
   function remove(clientId) {
+    if (!find(clientId)) return null; // the common case (a message long stored): no write
     return update((entries) => {
       const i = entries.findIndex((e) => e.clientId === clientId);
       return i >= 0 ? entries.splice(i, 1)[0] : null;

@@ -29,6 +29,14 @@ async function press(user: SignedInUser, page: string, action: 'block' | 'unbloc
   return user.agent.post(action_!).type('form').send({ _csrf, back });
 }
 
+/** Presses the button and follows the redirect back to `page`, as the browser does; returns that page. */
+async function pressAndReturn(user: SignedInUser, page: string, action: 'block' | 'unblock'): Promise<string> {
+  const res = await press(user, page, action);
+  expect(res.status).toBe(303);
+  expect(res.headers.location).toBe(page);
+  return (await user.agent.get(page)).text;
+}
+
 async function blockedList(user: SignedInUser): Promise<string[]> {
   return (await UserModel.findById(user.id).lean())?.blocked ?? [];
 }
@@ -36,12 +44,9 @@ async function blockedList(user: SignedInUser): Promise<string[]> {
 describe('blocking', () => {
   it('from the profile: the blocked sender is refused neutrally, nothing is stored or delivered, and unblocking restores messaging', async () => {
     const [ivy, hal] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
-    const blocked = await press(ivy, `/users/${hal.username}`, 'block');
-    expect(blocked.status).toBe(303);
-    expect(blocked.headers.location).toBe(`/users/${hal.username}`);
-    const profile = await ivy.agent.get(`/users/${hal.username}`);
-    expect(profile.text).toContain('Member blocked. They can no longer send you messages.');
-    expect(profile.text).toMatch(/action="\/users\/[^"]+\/unblock" data-block-form data-blocked/);
+    const profile = await pressAndReturn(ivy, `/users/${hal.username}`, 'block');
+    expect(profile).toContain('Member blocked. They can no longer send you messages.');
+    expect(profile).toMatch(/action="\/users\/[^"]+\/unblock" data-block-form data-blocked/);
 
     const ivySocket = await connectAs(server.url, ivy);
     const received = collect(ivySocket, 'sendback');
@@ -64,8 +69,7 @@ describe('blocking', () => {
     const inbox = await ivy.agent.get('/api/inbox');
     expect(inbox.body.total).toBe(0);
 
-    const unblocked = await press(ivy, `/users/${hal.username}`, 'unblock');
-    expect(unblocked.status).toBe(303);
+    await pressAndReturn(ivy, `/users/${hal.username}`, 'unblock');
     expect(await blockedList(ivy)).toEqual([]);
     const ack = accepted(await sendRaw(halSocket, { to_user: ivy.id, content: 'thank you' }));
     expect(ack.online).toBe(true);
@@ -75,13 +79,9 @@ describe('blocking', () => {
 
   it('from the conversation page: returns there, says who is blocked, and offers to unblock', async () => {
     const [ana, ben] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
-    const res = await press(ana, `/messages/${ben.username}`, 'block');
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe(`/messages/${ben.username}`);
-    const page = await ana.agent.get(`/messages/${ben.username}`);
-    expect(page.text).toContain(`You have blocked ${ben.username}: they cannot send you messages.`);
-    expect((await press(ana, `/messages/${ben.username}`, 'unblock')).headers.location).toBe(`/messages/${ben.username}`);
-    expect((await ana.agent.get(`/messages/${ben.username}`)).text).not.toContain('data-blocked-notice');
+    const conversation = `/messages/${ben.username}`;
+    expect(await pressAndReturn(ana, conversation, 'block')).toContain(`You have blocked ${ben.username}: they cannot send you messages.`);
+    expect(await pressAndReturn(ana, conversation, 'unblock')).not.toContain('data-blocked-notice');
   });
 
   it('is idempotent: blocking twice lists the member once, unblocking twice is harmless', async () => {
