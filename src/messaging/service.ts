@@ -108,15 +108,34 @@ export function createMessagingService(deps: MessagingDeps) {
   }
 
   /**
-   * Starts a write, tracked for shutdown. A database that stalls without dropping the
-   * connection (frozen, overloaded) would leave the caller waiting for good; after the
-   * store timeout the caller is told the write is not confirmed, while the write itself
-   * goes on. Resending with the same client id is then safe either way.
+   * A database that stalls without dropping the connection (frozen, overloaded) would
+   * leave the caller waiting for good; after the store timeout the caller is told the
+   * write is not confirmed, while the write itself goes on. Resending with the same
+   * client id is then safe either way.
    */
-  function startWrite<T>(work: () => Promise<T>): Promise<T | Refusal> {
-    return withDeadline<T | Refusal>(writes.run(work), deps.config.limits.messageStoreTimeoutMs, () =>
-      refuse('unavailable', 'messaging.error.notConfirmed'),
-    );
+  function answerInTime<T>(work: Promise<T>): Promise<T | Refusal> {
+    return withDeadline<T | Refusal>(work, deps.config.limits.messageStoreTimeoutMs, () => refuse('unavailable', 'messaging.error.notConfirmed'));
+  }
+
+  /**
+   * Sends being written, by message id. A resend that arrives while its first attempt is
+   * still being written (the sender was told "not confirmed", or lost the answer) waits
+   * for that attempt instead of racing it: two writers of one message could each count
+   * it unread, or push it to its page twice.
+   */
+  const sending = new Map<string, Promise<SendResult>>();
+
+  function startSend(sender: Sender, input: PrivateMessage): Promise<SendResult> {
+    const clientId = input.client_id ?? crypto.randomBytes(16).toString('hex');
+    const id = messageId(sender.id, clientId);
+    let work = sending.get(id);
+    if (!work) {
+      work = writes.run(() => storeAndDeliver(sender, { ...input, client_id: clientId }));
+      sending.set(id, work);
+      const forget = () => sending.delete(id);
+      work.then(forget, forget);
+    }
+    return answerInTime(work);
   }
 
   async function findOther(by: { id?: string; username?: string }): Promise<UserDocument | null> {
@@ -157,11 +176,11 @@ export function createMessagingService(deps: MessagingDeps) {
     if (parsed.data.to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
     // Checked before the rate limit: a send the database could not take costs no points.
     // No await between the check and run(): shutdown cannot slip in between.
-    return cannotWrite() ?? startWrite(() => storeAndDeliver(sender, parsed.data));
+    return cannotWrite() ?? startSend(sender, parsed.data);
   }
 
-  async function storeAndDeliver(sender: Sender, input: PrivateMessage): Promise<SendResult> {
-    const { to_user, to_username, content } = input;
+  async function storeAndDeliver(sender: Sender, input: PrivateMessage & { client_id: string }): Promise<SendResult> {
+    const { to_user, to_username, content, client_id: clientId } = input;
     // Before any database read, so that probing for usernames costs points too.
     const limit = await deps.limiters.message.consume(sender.id);
     if (!limit.ok) return refuse('rateLimited', 'messaging.error.rateLimited', { retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
@@ -174,7 +193,6 @@ export function createMessagingService(deps: MessagingDeps) {
     // cannot be sent: not that there was a block, nor whether the member is online.
     if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
 
-    const clientId = input.client_id ?? crypto.randomBytes(16).toString('hex');
     const id = messageId(sender.id, clientId);
     const conv = conversationId(sender.id, recipient.id);
     const now = new Date();
@@ -223,12 +241,14 @@ export function createMessagingService(deps: MessagingDeps) {
     const { user, username, upTo } = parsed.data;
     return (
       cannotWrite() ??
-      startWrite(async () => {
-        const other = await findOther({ id: user, username });
-        if (!other) return refuse('notFound', 'messaging.error.unknownUser');
-        const state = await markReadWith(reader, party(other), upTo);
-        return { ok: true as const, total: state.total, count: state.count };
-      })
+      answerInTime(
+        writes.run(async () => {
+          const other = await findOther({ id: user, username });
+          if (!other) return refuse('notFound', 'messaging.error.unknownUser');
+          const state = await markReadWith(reader, party(other), upTo);
+          return { ok: true as const, total: state.total, count: state.count };
+        }),
+      )
     );
   }
 

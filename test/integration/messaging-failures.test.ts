@@ -94,19 +94,28 @@ describe('with the database stopped and started again under a running app', () =
       const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
       const delivered = collect(bobSocket, 'sendback');
       const payload = { to_user: bob.id, content: 'through the stall', client_id: 'stall-1' };
+      const unreadBefore = (await bob.agent.get('/api/inbox')).body.total as number;
       db.freeze();
-      let ack: SendAck;
+      let acks: SendAck[];
       try {
-        ack = await sendRaw(aliceSocket, payload);
+        // The browser's queue sends it again with the same client id while the first
+        // attempt is still stuck: the second must wait for the first, not race it.
+        acks = [await sendRaw(aliceSocket, payload), await sendRaw(aliceSocket, payload)];
       } finally {
         db.thaw();
       }
-      expect(ack).toEqual({ ok: false, code: 'unavailable', error: NOT_CONFIRMED });
-      // The browser's queue sends it again with the same client id.
+      expect(acks).toEqual([1, 2].map(() => ({ ok: false, code: 'unavailable', error: NOT_CONFIRMED })));
+      while (server.messaging.writesInFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       const resent = accepted(await sendRaw(aliceSocket, payload));
       expect(await MessageModel.countDocuments({ clientId: 'stall-1' })).toBe(1);
       expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
       expect(delivered.map((p) => p.message._id)).toEqual([resent.message._id]);
+      expect((await bob.agent.get('/api/inbox')).body.total).toBe(unreadBefore + 1);
+      const history = await bob.agent.get(`/messages/${alice.username}/history`);
+      expect(history.body.messages.filter((m: { _id: string }) => m._id === resent.message._id)).toHaveLength(1);
+      // One attempt numbered the message; the resend after it finished repaired nothing
+      // and only used up a number. A second writer racing the first would have used another.
+      expect(history.body.latestSeq - resent.message.seq).toBe(1);
     },
   );
 });

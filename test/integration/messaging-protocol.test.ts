@@ -24,6 +24,8 @@ describe('the handshake', () => {
     const err = await connectError(socket);
     expect(err.message).toBe('unauthorized');
     expect(err.data?.error).toBe('Please sign in to use messaging.');
+    // Only signing in can help: the browser does not retry this one by itself.
+    expect(err.data?.code).toBe('signIn');
   });
 
   it('refuses a session cookie that is not signed by the server', async () => {

@@ -42,10 +42,10 @@ export async function connectAs(url: string, user: Pick<SignedInUser, 'cookie'> 
 }
 
 /** The error a refused connection reports. */
-export function connectError(socket: ClientSocket): Promise<Error & { data?: { error?: string } }> {
+export function connectError(socket: ClientSocket): Promise<Error & { data?: { error?: string; code?: string } }> {
   return new Promise((resolve, reject) => {
     socket.once('connect', () => reject(new Error('connected, but should have been refused')));
-    socket.once('connect_error', (err) => resolve(err as Error & { data?: { error?: string } }));
+    socket.once('connect_error', (err) => resolve(err as Error & { data?: { error?: string; code?: string } }));
   });
 }
 
