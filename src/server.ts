@@ -2,7 +2,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Server as IoServer } from 'socket.io';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -11,14 +10,17 @@ import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createMessagingService } from './messaging/service.ts';
-import { createRealtime } from './realtime/io.ts';
+import { createMessagingService, type MessagingService } from './messaging/service.ts';
+import { messagingSocketFeature } from './messaging/socket-handlers.ts';
+import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
   url: string;
   port: number;
   http: http.Server;
   io: IoServer;
+  realtime: Realtime;
+  messaging: MessagingService;
   db: Database;
   /** Stops accepting, finishes in-flight requests, closes sockets and the database. */
   close(): Promise<void>;
@@ -32,7 +34,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const secret = await resolveSessionSecret(config);
   const session = createSessionMiddleware(config, db.connection, secret);
   const limiters = createLimiters(config);
-  const messaging = createMessagingService();
+  // The service delivers through Socket.IO, which needs the HTTP server, which needs the
+  // app, which needs the service: the realtime layer is bound once it exists, before listen.
+  const bound: { realtime?: Realtime } = {};
+  const messaging = createMessagingService({
+    config,
+    limiters,
+    deliveries: {
+      notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+      isOnline: (userId) => bound.realtime?.isOnline(userId) ?? false,
+    },
+  });
 
   const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
@@ -49,7 +61,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const io = createRealtime(server, { config, log, session: session.middleware });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, features: [messagingSocketFeature(messaging, log)] });
+  bound.realtime = realtime;
+  const { io } = realtime;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,7 +85,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, db, close };
+  return { url, port, http: server, io, realtime, messaging, db, close };
 }
 
 async function main(): Promise<void> {

@@ -1,32 +1,35 @@
-// One write at a time per key, within this process.
+// One write at a time per document, within this process.
 //
-// FerretDB 1.x (the embedded engine, SQLite backend) applies an update by reading the
-// document, changing it in Go and writing it back, with nothing isolating the pair: in
-// our probe 50 concurrent `$inc: 1` on one document left it at 10, and concurrent
-// `$push`es and compare-and-set updates lost each other the same way. MongoDB applies
-// update operators atomically, so there this queue adds nothing but a promise hop; on
-// FerretDB it makes `$inc`, `$push` and conditional updates behave as on MongoDB, as long
-// as one process writes a given document (true of the embedded set-up).
+// FerretDB 1.x (SQLite backend) runs every update as "read the document, apply the
+// operators in Go, write the whole document back" with no transaction around the pair
+// (internal/handler/msg_update.go, backends/sqlite UpdateAll). Two concurrent `$inc`s on
+// one document both read the old value and one is lost: 100 concurrent `$inc: 1` left a
+// counter at 6 in our probe. Only an insert with a unique `_id` is atomic there.
+// MongoDB applies update operators atomically, so on MongoDB this queue costs one
+// promise hop and adds no correctness; on FerretDB it is what makes `$inc`, `$push`
+// and conditional updates behave as they do on MongoDB, as long as one process writes
+// a given document (scale-out on FerretDB would need a shared lock; on MongoDB it does not).
 //
-// The messaging branch wrote the same queue under this name and interface; whichever
-// lands second keeps one copy.
+// It is also the seam for group commits: every write to a document already queues
+// here, so a batching layer can merge what waits in one queue into a single command.
+
 export interface SerialWrites {
   /** Runs `write` after every earlier write queued under `key` has settled. */
   run<T>(key: string, write: () => Promise<T>): Promise<T>;
-  /** Keys with writes queued or in flight. */
+  /** Keys with writes queued or in flight (for tests and diagnostics). */
   readonly pending: number;
 }
 
 export function createSerialWrites(): SerialWrites {
   const tails = new Map<string, Promise<unknown>>();
   return {
-    run(key, write) {
+    run<T>(key: string, write: () => Promise<T>): Promise<T> {
       const previous = tails.get(key) ?? Promise.resolve();
-      const result = previous.then(write); // a tail never rejects
+      const result = previous.then(write); // previous never rejects: see tail
       const tail = result.catch(() => undefined);
       tails.set(key, tail);
+      // Forget the key once nothing is queued behind this write, so the map stays small.
       void tail.then(() => {
-        // Forget the key once nothing waits behind this write, so the map stays small.
         if (tails.get(key) === tail) tails.delete(key);
       });
       return result;

@@ -1,7 +1,128 @@
-import { Router } from 'express';
+// The messages pages, their no-JavaScript forms, and the JSON the browser code reads.
+// Sending by form goes through the same service as sending by socket.
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppDeps } from '../app.ts';
+import { NotFoundError, ValidationError } from '../http/errors.ts';
+import { requireUser } from '../http/locals.ts';
+import { party } from './service.ts';
+import type { Refusal } from './service.ts';
+import type { Party } from './store.ts';
+import { firstIssue, historyQuerySchema } from './schemas.ts';
+import { suggestUsernames } from './suggest.ts';
 
-export function messagingRouter(_deps: AppDeps): Router {
+const STATUS: Record<Refusal['code'], number> = {
+  invalid: 400,
+  self: 400,
+  notFound: 404,
+  blocked: 403,
+  rateLimited: 429,
+  unavailable: 503,
+  server: 500,
+};
+
+function me(req: Request): Party {
+  return { id: req.user!._id.toString(), username: req.user!.username };
+}
+
+/** JSON endpoints answer 401 rather than redirecting to the sign-in page. */
+function requireUserJson(req: Request, res: Response, next: NextFunction): void {
+  if (req.user) return next();
+  res.status(401).json({ ok: false, error: req.t('messaging.error.signIn') });
+}
+
+function formField(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export function messagingRouter(deps: AppDeps): Router {
   const router = Router();
+  const { messaging } = deps;
+  const maxLength = deps.config.limits.messageMaxLength;
+
+  async function renderInbox(req: Request, res: Response, status = 200, form?: { error: string; to: string; content: string }) {
+    const inbox = await messaging.inbox(me(req));
+    res.status(status).render('messages/index', {
+      title: req.t('messaging.inbox.title'),
+      conversations: inbox.conversations,
+      maxLength,
+      error: form?.error,
+      values: { to: form?.to.slice(0, 64) ?? '', content: form?.content.slice(0, maxLength) ?? '' },
+    });
+  }
+
+  /** The other member named in the URL; a member's own name sends them to the list. */
+  async function otherFrom(req: Request): Promise<Party> {
+    const user = await messaging.findOther({ username: String(req.params.username ?? '') });
+    if (!user) throw new NotFoundError('messaging.error.unknownUser');
+    return party(user);
+  }
+
+  async function renderConversation(req: Request, res: Response, other: Party, status = 200, form?: { error: string; content: string }) {
+    const query = historyQuerySchema.safeParse(req.query);
+    if (!query.success) throw new ValidationError(firstIssue(query.error));
+    const before = req.method === 'GET' ? query.data.before : undefined;
+    const view = await messaging.history(me(req), other, { before });
+    const newest = view.messages.at(-1)?.seq;
+    // Opening the newest page is reading it: clear its unread count here and in every tab.
+    if (before === undefined && newest !== undefined) {
+      const state = await messaging.markReadWith(me(req), other, newest);
+      res.locals.unreadTotal = state.total;
+    }
+    res.status(status).render('messages/conversation', {
+      title: other.username,
+      other: view.user,
+      messages: view.messages,
+      hasOlder: view.hasOlder,
+      isOlderPage: before !== undefined,
+      readUpTo: view.readUpTo,
+      maxLength,
+      error: form?.error,
+      values: { content: form?.content.slice(0, maxLength) ?? '' },
+    });
+  }
+
+  router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
+
+  router.post('/messages', requireUser, async (req, res) => {
+    const to = formField(req.body, 'to');
+    const content = formField(req.body, 'content');
+    const result = await messaging.send(me(req), { to_username: to, content });
+    if (result.ok) return res.redirect(303, `/messages/${encodeURIComponent(result.friend.username)}`);
+    await renderInbox(req, res, STATUS[result.code], { error: req.t(result.error, result.vars), to, content });
+  });
+
+  router.get('/api/inbox', requireUserJson, async (req, res) => {
+    res.json({ ok: true, ...(await messaging.inbox(me(req))) });
+  });
+
+  router.get('/api/users/suggest', requireUserJson, async (req, res) => {
+    const inbox = await messaging.inbox(me(req));
+    res.json({ ok: true, users: await suggestUsernames(req.query.q, inbox.conversations, me(req).id) });
+  });
+
+  router.get('/messages/:username/history', requireUserJson, async (req, res) => {
+    const query = historyQuerySchema.safeParse(req.query);
+    if (!query.success) return res.status(400).json({ ok: false, error: req.t(firstIssue(query.error)) });
+    const other = await messaging.findOther({ username: String(req.params.username ?? '') });
+    if (!other) return res.status(404).json({ ok: false, error: req.t('messaging.error.unknownUser') });
+    res.json({ ok: true, ...(await messaging.history(me(req), party(other), query.data)) });
+  });
+
+  router.get('/messages/:username', requireUser, async (req, res) => {
+    const other = await otherFrom(req);
+    if (other.id === me(req).id) return res.redirect(303, '/messages');
+    await renderConversation(req, res, other);
+  });
+
+  // The conversation's form without JavaScript.
+  router.post('/messages/:username', requireUser, async (req, res) => {
+    const other = await otherFrom(req);
+    const content = formField(req.body, 'content');
+    const result = await messaging.send(me(req), { to_user: other.id, content });
+    if (result.ok) return res.redirect(303, `/messages/${encodeURIComponent(other.username)}`);
+    await renderConversation(req, res, other, STATUS[result.code], { error: req.t(result.error, result.vars), content });
+  });
+
   return router;
 }

@@ -1,14 +1,237 @@
-// The messaging domain: stores messages and tells a notifier whom to deliver them to.
-// It knows nothing of Socket.IO.
+// The messaging domain: validates, stores, then tells a notifier whom to deliver to.
+// It knows nothing of Socket.IO or HTTP: the socket handlers and the form routes both
+// call it, so a message takes the same path through checks, limits and storage either way.
+import crypto from 'node:crypto';
+import { avatarUrl } from '../accounts/avatar.ts';
+import { findUserById, findUserByUsername, type UserDocument } from '../accounts/user-model.ts';
+import type { Config } from '../config.ts';
+import type { Limiter } from '../http/rate-limits.ts';
+import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
+import { conversationId, entryKey, type StoredMessage } from './models.ts';
+import { firstIssue, issueField, markReadSchema, privateMessageSchema } from './schemas.ts';
+import { MessageStore, type HistorySlice, type Party } from './store.ts';
 
-/** Delivers an event to every connected socket of the given users. */
-export type Notify = (userIds: string[], event: string, payload: unknown) => void;
+export type { Notify };
 
-export interface MessagingService {
-  /** Placeholder until the messaging feature lands. */
-  readonly ready: boolean;
+/** Who is online, as the realtime layer knows it. May be answered remotely (scale-out). */
+export type IsOnline = (userId: string) => boolean | Promise<boolean>;
+
+export interface Deliveries {
+  notify: Notify;
+  isOnline: IsOnline;
 }
 
-export function createMessagingService(): MessagingService {
-  return { ready: true };
+export interface MessagingDeps {
+  config: Pick<Config, 'limits'>;
+  limiters: { message: Limiter };
+  deliveries: Deliveries;
+  store?: MessageStore;
+}
+
+/** A failure before translation: `error` is a translation key. */
+export type Refusal = Omit<Failure, 'error'> & { error: string; vars?: Record<string, string | number> };
+
+export type SendResult = { ok: true; online: boolean; message: MessageView; friend: UserView; duplicate: boolean } | Refusal;
+
+export interface Sender extends Party {
+  /** The connection the message came from; its own copy is not echoed back to it. */
+  origin?: string;
+}
+
+export interface ConversationSummary {
+  user: UserView;
+  unread: number;
+  online: boolean;
+  last: { seq: number; at: Date; from: string; preview: string };
+}
+
+export interface InboxView {
+  v: number;
+  total: number;
+  conversations: ConversationSummary[];
+}
+
+export interface HistoryView extends Omit<HistorySlice, 'readSeq' | 'messages'> {
+  user: UserView & { online: boolean };
+  messages: MessageView[];
+  /** How far the other person has read this conversation (read receipts). */
+  readUpTo: number;
+}
+
+const refuse = (code: Refusal['code'], error: string, extra: Partial<Refusal> = {}): Refusal => ({ ok: false, code, error, ...extra });
+
+export function toMessageView(m: StoredMessage): MessageView {
+  return {
+    _id: m._id,
+    from: m.from,
+    to: m.to,
+    content: m.content,
+    createdAt: new Date(m.createdAt).toISOString(),
+    seq: m.seq,
+    clientId: m.clientId,
+  };
+}
+
+export function userView(user: Party): UserView {
+  return { _id: user.id, username: user.username, avatar: avatarUrl(user) };
+}
+
+export function party(user: UserDocument): Party {
+  return { id: user._id.toString(), username: user.username };
+}
+
+/** The same sender and client id always give the same `_id`: that is what makes resends idempotent. */
+export function messageId(senderId: string, clientId: string): string {
+  return crypto.createHash('sha256').update(`${senderId}:${clientId}`).digest('hex').slice(0, 24);
+}
+
+export type MessagingService = ReturnType<typeof createMessagingService>;
+
+export function createMessagingService(deps: MessagingDeps) {
+  const store = deps.store ?? new MessageStore();
+  const { notify, isOnline } = deps.deliveries;
+  const schema = privateMessageSchema(deps.config.limits.messageMaxLength);
+
+  async function findOther(by: { id?: string; username?: string }): Promise<UserDocument | null> {
+    if (by.id !== undefined) return findUserById(by.id);
+    if (by.username !== undefined) return findUserByUsername(by.username);
+    return null;
+  }
+
+  /**
+   * The page push and both inbox entries. With `repair` (a resend) only what a crash left
+   * undone is written; `wasMissing` then says whether the page lacked the message.
+   */
+  async function fanOut(message: StoredMessage, sender: Party, recipient: Party, repair: boolean) {
+    const [wasMissing, unread] = await Promise.all([
+      repair ? store.ensureInPage(message) : store.appendToPage(message).then(() => true),
+      store.recordInInbox(recipient.id, sender, message, { incoming: true, repair }),
+      store.recordInInbox(sender.id, recipient, message, { incoming: false, repair }),
+    ]);
+    return { wasMissing, unread };
+  }
+
+  function deliver(message: StoredMessage, sender: Sender, recipient: Party, unread: { v: number; total: number; count: number }) {
+    const view = toMessageView(message);
+    notify([recipient.id], 'sendback', { content: view.content, friend: userView(sender), message: view });
+    notify([sender.id], 'sendback', { content: view.content, friend: userView(recipient), message: view }, { except: sender.origin });
+    notify([recipient.id], 'unread', { v: unread.v, total: unread.total, user: { _id: sender.id, username: sender.username }, count: unread.count });
+  }
+
+  /**
+   * Validates and stores a private message, then delivers it. Resolves only once the
+   * message, its history page and both inbox entries are stored.
+   */
+  async function send(sender: Sender, input: unknown): Promise<SendResult> {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      return refuse('invalid', firstIssue(parsed.error), { field: issueField(parsed.error), vars: { maximum: deps.config.limits.messageMaxLength } });
+    }
+    const { to_user, to_username, content } = parsed.data;
+    if (to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
+
+    // Before any database read, so that probing for usernames costs points too.
+    const limit = await deps.limiters.message.consume(sender.id);
+    if (!limit.ok) return refuse('rateLimited', 'messaging.error.rateLimited', { retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
+
+    const recipientDoc = await findOther({ id: to_user, username: to_username });
+    if (!recipientDoc) return refuse('notFound', 'messaging.error.unknownUser', { field: 'to' });
+    const recipient = party(recipientDoc);
+    if (recipient.id === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
+    // Blocking (issue 6) hooks in here: nothing is stored or delivered, and the error
+    // says no more than that the message cannot be sent.
+    if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
+
+    const clientId = parsed.data.client_id ?? crypto.randomBytes(16).toString('hex');
+    const id = messageId(sender.id, clientId);
+    const conv = conversationId(sender.id, recipient.id);
+    const now = new Date();
+    const seq = await store.allocateSeq(conv, [sender.id, recipient.id].sort() as [string, string], now);
+    const message: StoredMessage = { _id: id, conv, seq, from: sender.id, to: recipient.id, content, createdAt: now, clientId };
+
+    if ((await store.insertMessage(message)) === 'inserted') {
+      const { unread } = await fanOut(message, sender, recipient, false);
+      deliver(message, sender, recipient, unread);
+      return { ok: true, online: await isOnline(recipient.id), message: toMessageView(message), friend: userView(recipient), duplicate: false };
+    }
+
+    // A resend: answer with what was stored the first time (the seq just allocated stays
+    // a gap, which paging and unread counts tolerate), and finish whatever a crash left
+    // undone. Only a message that never reached its page is delivered again; clients
+    // drop copies they already show by message id.
+    const stored = await store.findMessage(id);
+    if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
+    const storedRecipient = stored.to === recipient.id ? recipient : await partyById(stored.to, recipient);
+    const { wasMissing, unread } = await fanOut(stored, sender, storedRecipient, true);
+    if (wasMissing) deliver(stored, sender, storedRecipient, unread);
+    return { ok: true, online: await isOnline(stored.to), message: toMessageView(stored), friend: userView(storedRecipient), duplicate: true };
+  }
+
+  async function partyById(id: string, fallback: Party): Promise<Party> {
+    const user = await findUserById(id);
+    return user ? party(user) : fallback;
+  }
+
+  /** Marks the reader's conversation with `other` read up to `upTo`, and tells every tab of both. */
+  async function markReadWith(reader: Party, other: Party, upTo: number | undefined) {
+    const state = await store.markRead(reader.id, other.id, upTo);
+    if (state.changed) {
+      notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
+      const readTo = upTo ?? state.lastSeq;
+      await store.advanceReadSeq(conversationId(reader.id, other.id), reader.id, readTo);
+      notify([other.id], 'read', { user: reader.id, upTo: readTo });
+    }
+    return state;
+  }
+
+  /** The socket's mark-read: the other person by id or username. */
+  async function markRead(reader: Party, input: unknown): Promise<Exclude<MarkReadAck, Failure> | Refusal> {
+    const parsed = markReadSchema.safeParse(input);
+    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
+    const other = await findOther({ id: parsed.data.user, username: parsed.data.username });
+    if (!other) return refuse('notFound', 'messaging.error.unknownUser');
+    const state = await markReadWith(reader, party(other), parsed.data.upTo);
+    return { ok: true, total: state.total, count: state.count };
+  }
+
+  /** A slice of the conversation between `viewer` and `other`, oldest first. */
+  async function history(viewer: Party, other: Party, query: { before?: number; after?: number }): Promise<HistoryView> {
+    const slice = await store.history(conversationId(viewer.id, other.id), query);
+    return {
+      user: { ...userView(other), online: await isOnline(other.id) },
+      messages: slice.messages.map(toMessageView),
+      hasOlder: slice.hasOlder,
+      hasNewer: slice.hasNewer,
+      latestSeq: slice.latestSeq,
+      readUpTo: slice.readSeq[entryKey(other.id)] ?? 0,
+    };
+  }
+
+  /** The messages page: every conversation, latest first, from one read. */
+  async function inbox(owner: Party): Promise<InboxView> {
+    const doc = await store.readInbox(owner.id);
+    const entries = Object.values(doc?.e ?? {});
+    entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime());
+    const conversations = await Promise.all(
+      entries.map(async (entry) => ({
+        user: userView({ id: entry.user, username: entry.username }),
+        unread: Math.max(0, entry.unread ?? 0),
+        online: await isOnline(entry.user),
+        last: { seq: entry.seq, at: new Date(entry.at), from: entry.from, preview: entry.preview },
+      })),
+    );
+    return { v: doc?.v ?? 0, total: Math.max(0, doc?.unreadTotal ?? 0), conversations };
+  }
+
+  return {
+    store,
+    maxLength: deps.config.limits.messageMaxLength,
+    send,
+    markRead,
+    markReadWith,
+    history,
+    inbox,
+    unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
+    findOther,
+  };
 }

@@ -1,0 +1,359 @@
+// A conversation in the browser: the chat dialog (opened from any [data-chat-user]) and
+// the pane of /messages/:username share this view. User text only ever enters the page
+// through .text().
+(() => {
+  'use strict';
+  const Parley = window.Parley;
+  if (!Parley || !Parley.socket) return;
+  const socket = Parley.socket;
+  const $doc = $(document);
+  const SEND_TIMEOUT_MS = 10000;
+  const NEAR_BOTTOM_PX = 80;
+  const messageTemplate = document.querySelector('template[data-message-template]');
+  let views = 0;
+
+  const seqOf = (el) => Number(el.getAttribute('data-seq')) || 0;
+  const sameName = (a, b) => String(a || '').toLowerCase() === String(b || '').toLowerCase();
+
+  class ChatView {
+    constructor(root, other) {
+      this.$root = $(root);
+      this.other = other; // { id (null until known), username }
+      this.$log = this.$root.find('[data-chat-log]');
+      this.$scroll = this.$root.find('[data-chat-scroll]');
+      this.$form = this.$root.find('[data-chat-form]');
+      this.$textarea = this.$form.find('textarea[name=content]');
+      this.$send = this.$form.find('[data-chat-send]');
+      this.$error = this.$root.find('[data-chat-error]');
+      this.$notice = this.$root.find('[data-chat-notice]');
+      this.$older = this.$root.find('[data-chat-older]');
+      this.$empty = this.$root.find('[data-chat-empty]');
+      this.readUpTo = Number(this.$root.attr('data-read-up-to')) || 0;
+      this.olderPage = this.$root.is('[data-older-page]');
+      this.loaded = false;
+      /** The first load while it is in flight. */
+      this.loading = null;
+      this.sending = false;
+      /** Kept after a failed send, so pressing Send again reuses its client id. */
+      this.pending = null;
+      this.lastMarked = 0;
+      this.ns = `.chat${++views}`;
+      this.$form.prop('noValidate', true);
+      this.bind();
+    }
+
+    bind() {
+      const ns = this.ns;
+      this.$form.on(`submit${ns}`, (event) => {
+        event.preventDefault();
+        this.send();
+      });
+      this.$textarea.on(`keydown${ns}`, (event) => {
+        const e = event.originalEvent || event;
+        if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !e.isComposing) {
+          event.preventDefault();
+          this.send();
+        }
+      });
+      this.$older.on(`click${ns}`, (event) => {
+        event.preventDefault();
+        this.loadOlder();
+      });
+      $doc.on(`parley:sendback${ns}`, (_e, data) => this.onSendback(data));
+      $doc.on(`parley:read${ns}`, (_e, data) => this.onRead(data));
+      $doc.on(`parley:reconnect${ns}`, () => this.catchUp());
+      $doc.on(`parley:connection${ns}`, (_e, up) => this.showConnection(up));
+      $doc.on(`visibilitychange${ns}`, () => this.markRead());
+    }
+
+    destroy() {
+      $doc.off(this.ns);
+      this.$root.off(this.ns);
+    }
+
+    items() {
+      return this.$log.children('[data-message-id]');
+    }
+
+    newestSeq(filter) {
+      let max = 0;
+      this.items().each((_, el) => {
+        if (!filter || filter(el)) max = Math.max(max, seqOf(el));
+      });
+      return max;
+    }
+
+    oldestSeq() {
+      let min = 0;
+      this.items().each((_, el) => {
+        min = min === 0 ? seqOf(el) : Math.min(min, seqOf(el));
+      });
+      return min;
+    }
+
+    /** Shows a message once, in seq order, whatever order it arrives in. */
+    add(message) {
+      if (!message || typeof message._id !== 'string') return null;
+      const exists = this.items().filter((_, el) => el.getAttribute('data-message-id') === message._id);
+      if (exists.length) return null;
+      const mine = message.from === Parley.me;
+      const li = messageTemplate.content.firstElementChild.cloneNode(true);
+      const $li = $(li)
+        .attr({ 'data-message-id': message._id, 'data-seq': String(message.seq), 'data-from': message.from })
+        .toggleClass('chat-msg-mine', mine)
+        .toggleClass('chat-msg-theirs', !mine);
+      $li.find('[data-message-content]').text(message.content);
+      $li.find('[data-message-time]').attr('datetime', message.createdAt).text(Parley.formatDate(message.createdAt));
+      const later = this.items().filter((_, el) => seqOf(el) > message.seq).first();
+      if (later.length) later.before(li);
+      else this.$log.append(li);
+      this.$empty.prop('hidden', true);
+      return li;
+    }
+
+    isNearBottom() {
+      const el = this.$scroll[0];
+      return !el || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    }
+
+    scrollToBottom() {
+      const el = this.$scroll[0];
+      if (el) el.scrollTop = el.scrollHeight;
+    }
+
+    showError(text) {
+      this.$error.text(text).prop('hidden', false);
+    }
+
+    hideError() {
+      this.$error.prop('hidden', true).text('');
+    }
+
+    showNotice(kind, text) {
+      this.noticeKind = kind;
+      this.$notice.text(text).prop('hidden', false);
+    }
+
+    hideNotice(kind) {
+      if (kind && this.noticeKind !== kind) return;
+      this.noticeKind = null;
+      this.$notice.prop('hidden', true).text('');
+    }
+
+    showConnection(up) {
+      if (up) this.hideNotice('connection');
+      else this.showNotice('connection', Parley.str('reconnecting'));
+    }
+
+    setSending(on) {
+      this.sending = on;
+      this.$root.attr('aria-busy', on ? 'true' : 'false');
+      this.$send.prop('disabled', on).text(Parley.str(on ? 'sending' : 'send'));
+    }
+
+    send() {
+      if (this.sending) return;
+      const content = String(this.$textarea.val() || '');
+      if (!content.trim()) {
+        this.showError(Parley.str('empty'));
+        this.$textarea.trigger('focus');
+        return;
+      }
+      const clientId = this.pending && this.pending.content === content ? this.pending.clientId : Parley.clientId();
+      this.pending = { content, clientId };
+      const payload = { content, client_id: clientId };
+      if (this.other.id) payload.to_user = this.other.id;
+      else payload.to_username = this.other.username;
+      this.setSending(true);
+      socket.timeout(SEND_TIMEOUT_MS).emit('privatemsg', payload, (err, res) => {
+        this.setSending(false);
+        if (err || !res) return this.showError(Parley.str('timeout'));
+        if (!res.ok) return this.showError(res.error || Parley.str('timeout'));
+        this.pending = null;
+        if (this.$textarea.val() === content) this.$textarea.val('');
+        this.hideError();
+        if (!this.other.id && res.friend) this.other.id = res.friend._id;
+        this.add(res.message);
+        this.scrollToBottom();
+        if (res.online === false) this.showNotice('offline', Parley.str('offline', { username: this.other.username }));
+        else this.hideNotice('offline');
+        $doc.trigger('parley:sent', [res]);
+      });
+    }
+
+    isThisConversation(friend) {
+      if (!friend) return false;
+      return this.other.id ? friend._id === this.other.id : sameName(friend.username, this.other.username);
+    }
+
+    onSendback(data) {
+      if (this.olderPage || !this.isThisConversation(data.friend)) return;
+      const nearBottom = this.isNearBottom();
+      if (!this.add(data.message)) return;
+      // Only the reader's own messages pull the view down; reading older lines is left alone.
+      if (nearBottom || data.message.from === Parley.me) this.scrollToBottom();
+      if (data.message.from !== Parley.me) this.markRead();
+    }
+
+    onRead(data) {
+      if (!this.other.id || data.user !== this.other.id) return;
+      this.readUpTo = Math.max(this.readUpTo, Number(data.upTo) || 0);
+      this.renderSeen();
+    }
+
+    /** "Seen" under the newest of my messages the other person has read. */
+    renderSeen() {
+      this.$log.find('[data-chat-seen]').remove();
+      const read = this.items().filter((_, el) => el.classList.contains('chat-msg-mine') && seqOf(el) <= this.readUpTo).last();
+      if (read.length) $('<span class="chat-seen" data-chat-seen></span>').text(Parley.str('seen')).appendTo(read);
+    }
+
+    /** Tells the server (and so every tab) that what is shown has been read. */
+    markRead() {
+      if (!this.loaded || this.olderPage || document.visibilityState !== 'visible') return;
+      const newestTheirs = this.newestSeq((el) => el.getAttribute('data-from') !== Parley.me);
+      if (!newestTheirs || newestTheirs <= this.lastMarked) return;
+      this.lastMarked = newestTheirs;
+      const who = this.other.id ? { user: this.other.id } : { username: this.other.username };
+      socket.emit('markread', Object.assign(who, { upTo: this.newestSeq() }), () => undefined);
+    }
+
+    history(query) {
+      return $.ajax({
+        url: `/messages/${encodeURIComponent(this.other.username)}/history`,
+        data: query,
+        dataType: 'json',
+        cache: false,
+      });
+    }
+
+    failed(xhr) {
+      const body = xhr && xhr.responseJSON;
+      this.showError((body && body.error) || Parley.str('load-failed'));
+    }
+
+    /** The dialog's first load: the newest page of the conversation. */
+    load() {
+      if (this.loading) return this.loading;
+      this.loading = this.history({})
+        .done((res) => {
+          this.applyUser(res.user);
+          this.readUpTo = res.readUpTo || 0;
+          res.messages.forEach((m) => this.add(m));
+          this.loaded = true;
+          this.$root.find('[data-chat-loading]').prop('hidden', true);
+          this.$empty.prop('hidden', this.items().length > 0);
+          this.$older.prop('hidden', !res.hasOlder);
+          this.scrollToBottom();
+          this.renderSeen();
+          this.markRead();
+        })
+        .fail((xhr) => {
+          this.$root.find('[data-chat-loading]').prop('hidden', true);
+          this.failed(xhr);
+        })
+        .always(() => {
+          this.loading = null;
+        });
+      return this.loading;
+    }
+
+    applyUser(user) {
+      if (!user) return;
+      this.other.id = user._id;
+      this.other.username = user.username;
+      this.$root.find('[data-chat-title]').text(user.username).attr('href', `/messages/${encodeURIComponent(user.username)}`);
+      this.$root.find('[data-chat-avatar]').attr('src', user.avatar);
+      this.$root.find('[data-online-dot]').attr('data-online', user.online ? '' : null);
+      this.$root.find('[data-online-label]').text(Parley.str(user.online ? 'online' : 'offline-label'));
+    }
+
+    /** After a reconnect: everything newer than the newest message shown, each once. */
+    catchUp() {
+      if (this.olderPage) return;
+      if (!this.loaded) {
+        this.load();
+        return;
+      }
+      const after = this.newestSeq();
+      const nearBottom = this.isNearBottom();
+      this.history({ after })
+        .done((res) => {
+          res.messages.forEach((m) => this.add(m));
+          if (nearBottom) this.scrollToBottom();
+          this.markRead();
+          if (res.hasNewer && res.messages.length > 0) this.catchUp();
+        })
+        .fail((xhr) => this.failed(xhr));
+    }
+
+    /** Older messages above, keeping the reader's place. */
+    loadOlder() {
+      const before = this.oldestSeq();
+      if (!before) return;
+      this.$older.prop('disabled', true).addClass('disabled');
+      this.history({ before })
+        .done((res) => {
+          const el = this.$scroll[0];
+          const fromBottom = el.scrollHeight - el.scrollTop;
+          res.messages.forEach((m) => this.add(m));
+          el.scrollTop = el.scrollHeight - fromBottom;
+          this.$older.prop('hidden', !res.hasOlder).attr('href', `?before=${this.oldestSeq()}`);
+          this.renderSeen();
+        })
+        .fail((xhr) => this.failed(xhr))
+        .always(() => this.$older.prop('disabled', false).removeClass('disabled'));
+    }
+  }
+
+  // --- The dialog -----------------------------------------------------------------
+  const dialogTemplate = document.querySelector('template[data-chat-template]');
+  let open = null;
+
+  function openChat(username, opener) {
+    if (open) open.close();
+    const dialog = dialogTemplate.content.firstElementChild.cloneNode(true);
+    document.body.appendChild(dialog);
+    const view = new ChatView(dialog, { id: null, username });
+    $(dialog).find('[data-chat-title]').text(username).attr('href', `/messages/${encodeURIComponent(username)}`);
+    $(dialog).find('[data-chat-close]').on('click', () => dialog.close());
+    dialog.addEventListener('close', () => {
+      view.destroy();
+      dialog.remove();
+      if (open === dialog) open = null;
+      if (opener && document.contains(opener)) opener.focus();
+    });
+    dialog.showModal();
+    view.$textarea.trigger('focus');
+    view.load();
+    open = dialog;
+  }
+
+  // The avatar may be the [data-chat-user] element itself or sit inside the button or
+  // link that receives a keyboard "click".
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target || !dialogTemplate) return;
+    let el = target.closest('[data-chat-user]');
+    if (!el) {
+      const control = target.closest('button, a');
+      el = control && control.querySelector('[data-chat-user]');
+    }
+    if (!el) return;
+    const username = el.getAttribute('data-chat-user');
+    if (!username || sameName(username, Parley.myUsername)) return;
+    event.preventDefault();
+    openChat(username, target.closest('button, a, [tabindex]') || el);
+  });
+
+  // --- The conversation page -------------------------------------------------------
+  const page = document.querySelector('[data-chat-page]');
+  if (page) {
+    const view = new ChatView(page, { id: page.getAttribute('data-chat-with-id'), username: page.getAttribute('data-chat-with') });
+    view.loaded = true;
+    // The server marked this page read when it rendered it.
+    view.lastMarked = view.newestSeq((el) => el.getAttribute('data-from') !== Parley.me);
+    view.renderSeen();
+    view.scrollToBottom();
+  }
+})();

@@ -1,0 +1,93 @@
+// The page's one Socket.IO connection (signed-in pages only), the unread badge and the
+// page title. Other scripts listen on `document` for:
+//   parley:sendback (data)  a message to or from this member (another tab's, or received)
+//   parley:unread (data)    a conversation's unread count changed
+//   parley:read (data)      the other person has read up to a seq
+//   parley:reconnect        the connection came back: fetch what arrived meanwhile
+//   parley:inbox (inbox)    the whole inbox, fetched after a reconnect
+(() => {
+  'use strict';
+  const me = document.body.getAttribute('data-current-user-id');
+  if (!me || typeof io !== 'function') return;
+
+  const $doc = $(document);
+  const socket = io();
+  const Parley = (window.Parley = window.Parley || {});
+  Parley.socket = socket;
+  Parley.me = me;
+  Parley.myUsername = document.body.getAttribute('data-current-username');
+
+  const stringsEl = document.querySelector('[data-messaging-strings]');
+  /** A translated string from the page, with {name} placeholders filled in. */
+  Parley.str = (name, vars) => {
+    const template = (stringsEl && stringsEl.getAttribute(`data-${name}`)) || '';
+    return template.replace(/\{(\w+)\}/g, (whole, key) => (vars && key in vars ? String(vars[key]) : whole));
+  };
+
+  const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  Parley.formatDate = (iso) => dateFormat.format(new Date(iso));
+
+  /** A client id for a send: the same id again makes a retry harmless. */
+  Parley.clientId = () =>
+    window.crypto && typeof window.crypto.randomUUID === 'function'
+      ? window.crypto.randomUUID()
+      : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
+
+  // --- Unread badge and title ---------------------------------------------------
+  const $badge = $('[data-unread-total]');
+  let inboxVersion = Number($badge.attr('data-inbox-version')) || 0;
+  /** The inbox version the page was rendered at. */
+  Parley.renderedVersion = inboxVersion;
+
+  function showTotal(total) {
+    const n = Math.max(0, Number(total) || 0);
+    if (n > 0) $badge.attr('data-unread', String(n)).text(String(n)).prop('hidden', false);
+    else $badge.removeAttr('data-unread').text('').prop('hidden', true);
+    document.title = (n > 0 ? `(${n}) ` : '') + document.title.replace(/^\(\d+\) /, '');
+  }
+
+  /** Applies an unread total unless a newer inbox version has been applied already. */
+  Parley.applyUnreadTotal = (total, version) => {
+    if (typeof version === 'number') {
+      if (version < inboxVersion) return false;
+      inboxVersion = version;
+    }
+    showTotal(total);
+    return true;
+  };
+
+  Parley.refreshInbox = () =>
+    $.ajax({ url: '/api/inbox', dataType: 'json', cache: false }).done((inbox) => {
+      if (!inbox || !inbox.ok) return;
+      Parley.applyUnreadTotal(inbox.total, inbox.v);
+      $doc.trigger('parley:inbox', [inbox]);
+    });
+
+  // --- Connection ---------------------------------------------------------------
+  let connectedBefore = false;
+  socket.on('connect', () => {
+    // The session already identifies this socket; adduser confirms it as the article's client did.
+    socket.emit('adduser', me, () => undefined);
+    if (connectedBefore) {
+      $doc.trigger('parley:reconnect');
+      Parley.refreshInbox();
+    }
+    connectedBefore = true;
+    $doc.trigger('parley:connection', [true]);
+  });
+  socket.on('disconnect', () => $doc.trigger('parley:connection', [false]));
+
+  socket.on('sendback', (data) => {
+    if (data && data.message) $doc.trigger('parley:sendback', [data]);
+  });
+  socket.on('unread', (data) => {
+    if (!data) return;
+    Parley.applyUnreadTotal(data.total, data.v);
+    // Per-conversation counts keep their own version: events for different
+    // conversations may arrive in another order than their versions.
+    $doc.trigger('parley:unread', [data]);
+  });
+  socket.on('read', (data) => {
+    if (data) $doc.trigger('parley:read', [data]);
+  });
+})();

@@ -1,0 +1,75 @@
+// Inputs of the messaging service, from a socket or a form. Nothing about their shape is
+// trusted: each schema turns an unknown value into plain strings and numbers or fails
+// with a translation key naming the problem.
+import { z } from 'zod';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+const emptyAsMissing = (value: unknown) => (value === '' || value === null ? undefined : value);
+
+const userId = z.preprocess(
+  emptyAsMissing,
+  z
+    .string({ error: 'messaging.error.recipientId' })
+    .regex(OBJECT_ID, 'messaging.error.recipientId')
+    .transform((id) => id.toLowerCase())
+    .optional(),
+);
+const username = z.preprocess(
+  emptyAsMissing,
+  z.string({ error: 'messaging.error.recipientName' }).trim().min(1, 'messaging.error.recipientMissing').max(64, 'messaging.error.unknownUser').optional(),
+);
+
+export function privateMessageSchema(maxLength: number) {
+  return z
+    .object(
+      {
+        to_user: userId,
+        to_username: username,
+        content: z
+          .string({ error: 'messaging.error.contentType' })
+          .trim()
+          .min(1, 'messaging.error.empty')
+          .max(maxLength, 'messaging.error.tooLong'),
+        client_id: z.preprocess(
+          emptyAsMissing,
+          z.string({ error: 'messaging.error.clientId' }).min(1, 'messaging.error.clientId').max(128, 'messaging.error.clientId').optional(),
+        ),
+      },
+      { error: 'messaging.error.payload' },
+    )
+    .refine((v) => v.to_user !== undefined || v.to_username !== undefined, { message: 'messaging.error.recipientMissing' });
+}
+
+export type PrivateMessage = z.infer<ReturnType<typeof privateMessageSchema>>;
+
+export const markReadSchema = z
+  .object(
+    {
+      user: userId,
+      username,
+      upTo: z.number({ error: 'messaging.error.upTo' }).int('messaging.error.upTo').min(0, 'messaging.error.upTo').max(Number.MAX_SAFE_INTEGER, 'messaging.error.upTo').optional(),
+    },
+    { error: 'messaging.error.payload' },
+  )
+  .refine((v) => v.user !== undefined || v.username !== undefined, { message: 'messaging.error.recipientMissing' });
+
+/** A seq cursor from a query string: a positive integer, or nothing. */
+export const seqCursor = z.preprocess(
+  emptyAsMissing,
+  z.coerce.number({ error: 'messaging.error.cursor' }).int('messaging.error.cursor').min(0, 'messaging.error.cursor').max(Number.MAX_SAFE_INTEGER, 'messaging.error.cursor').optional(),
+);
+
+export const historyQuerySchema = z.object({ before: seqCursor, after: seqCursor });
+
+export function firstIssue(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'messaging.error.payload';
+}
+
+/** The form field a message's validation error belongs to, for the browser to focus. */
+export function issueField(error: z.ZodError): 'to' | 'content' | undefined {
+  const issue = error.issues[0];
+  const key = issue?.path[0];
+  if (key === 'content') return 'content';
+  if (key === 'to_user' || key === 'to_username' || issue?.message === 'messaging.error.recipientMissing') return 'to';
+  return undefined;
+}

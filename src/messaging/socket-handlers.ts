@@ -1,0 +1,35 @@
+// privatemsg and markread over Socket.IO: the session decides the sender (the article's
+// `from_user` is ignored), the service does the rest, and every answer is an ack.
+import { isDatabaseUnavailable } from '../app.ts';
+import { translator } from '../i18n/index.ts';
+import type { Logger } from '../log.ts';
+import type { Failure } from '../realtime/events.ts';
+import { onEvent, type AppSocket, type SocketFeature } from '../realtime/io.ts';
+import type { MessagingService, Refusal } from './service.ts';
+
+function failure(t: ReturnType<typeof translator>, refusal: Refusal): Failure {
+  const { vars, error, ...rest } = refusal;
+  return { ...rest, error: t(error, vars) };
+}
+
+export function messagingSocketFeature(messaging: MessagingService, log: Logger): SocketFeature {
+  return (socket: AppSocket) => {
+    const { userId, username, locale } = socket.data;
+    const t = translator(locale);
+    const internalError = (err: unknown): Failure =>
+      isDatabaseUnavailable(err)
+        ? { ok: false, code: 'unavailable', error: t('messaging.error.unavailable') }
+        : { ok: false, code: 'server', error: t('messaging.error.server') };
+
+    onEvent(socket, 'privatemsg', log, async (payload) => {
+      const result = await messaging.send({ id: userId, username, origin: socket.id }, payload);
+      if (!result.ok) return failure(t, result);
+      return { ok: true as const, online: result.online, message: result.message, friend: result.friend };
+    }, internalError);
+
+    onEvent(socket, 'markread', log, async (payload) => {
+      const result = await messaging.markRead({ id: userId, username }, payload);
+      return result.ok ? result : failure(t, result);
+    }, internalError);
+  };
+}

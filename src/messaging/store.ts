@@ -1,0 +1,293 @@
+// Every read and write of messaging data. Writes to one document queue behind each
+// other (see db/serial-writes.ts); each is a single MongoDB update operator, so on
+// MongoDB they stay atomic across processes as well.
+import { createSerialWrites, type SerialWrites } from '../db/serial-writes.ts';
+import {
+  ConversationModel,
+  entryKey,
+  fromPageEntry,
+  InboxModel,
+  MessageModel,
+  MessagePageModel,
+  pageId,
+  pageNumber,
+  PAGE_SIZE,
+  toPageEntry,
+  type ConversationDoc,
+  type InboxDoc,
+  type InboxEntry,
+  type PageDoc,
+  type StoredMessage,
+} from './models.ts';
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** An upsert racing another upsert of the same new `_id` (another process) loses with E11000; the retry then updates. */
+async function upsertRetryingOnce<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return write();
+  }
+}
+
+export interface UnreadState {
+  /** The inbox version after the change: clients keep the highest they have seen. */
+  v: number;
+  total: number;
+  /** Unread messages from this one person. */
+  count: number;
+}
+
+export interface Party {
+  id: string;
+  username: string;
+}
+
+export interface HistorySlice {
+  messages: StoredMessage[];
+  /** True when messages older than the first one returned may exist. */
+  hasOlder: boolean;
+  /** True when messages newer than the last one returned exist (only for `after`). */
+  hasNewer: boolean;
+  latestSeq: number;
+  readSeq: Record<string, number>;
+}
+
+const PREVIEW_LENGTH = 120;
+
+export function preview(content: string): string {
+  const flat = content.replace(/\s+/g, ' ').trim();
+  const chars = [...flat];
+  return chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH - 1).join('')}…` : flat;
+}
+
+function unreadStateOf(doc: InboxDoc | null, otherUserId: string): UnreadState {
+  return {
+    v: doc?.v ?? 0,
+    total: Math.max(0, doc?.unreadTotal ?? 0),
+    count: Math.max(0, doc?.e?.[entryKey(otherUserId)]?.unread ?? 0),
+  };
+}
+
+function bySeq(a: StoredMessage, b: StoredMessage): number {
+  return a.seq - b.seq || (a._id < b._id ? -1 : 1);
+}
+
+export class MessageStore {
+  constructor(private readonly serial: SerialWrites = createSerialWrites()) {}
+
+  get pendingWrites(): number {
+    return this.serial.pending;
+  }
+
+  /** The next seq of the conversation, creating the conversation on its first message. */
+  allocateSeq(conv: string, participants: [string, string], now: Date): Promise<number> {
+    return this.serial.run(`conv:${conv}`, () =>
+      upsertRetryingOnce(async () => {
+        const doc = await ConversationModel.findOneAndUpdate(
+          { _id: conv },
+          { $inc: { seq: 1 }, $set: { updatedAt: now }, $setOnInsert: { participants, createdAt: now, readSeq: {} } },
+          { upsert: true, returnDocument: 'after' },
+        )
+          .lean<ConversationDoc>()
+          .exec();
+        return doc.seq;
+      }),
+    );
+  }
+
+  /** 'duplicate' when this `_id` (sender + client id) is stored already. */
+  async insertMessage(message: StoredMessage): Promise<'inserted' | 'duplicate'> {
+    try {
+      await MessageModel.create(message);
+      return 'inserted';
+    } catch (err) {
+      if (isDuplicateKey(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  findMessage(id: string): Promise<StoredMessage | null> {
+    return MessageModel.findById(id).lean<StoredMessage>().exec();
+  }
+
+  /** Adds a newly stored message to its history page. */
+  appendToPage(message: StoredMessage): Promise<void> {
+    const n = pageNumber(message.seq);
+    const id = pageId(message.conv, n);
+    return this.serial.run(`page:${id}`, () =>
+      upsertRetryingOnce(async () => {
+        await MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec();
+      }),
+    );
+  }
+
+  /**
+   * Adds the message to its page unless it is there already; true when it was missing.
+   * Read, then push, inside the page's queue. (Entries are strings, and in any case
+   * FerretDB 1.x evaluates `{'m._id': {$ne: id}}` as "some element differs" rather than
+   * MongoDB's "no element equals", so the check cannot be left to a filter.)
+   */
+  ensureInPage(message: StoredMessage): Promise<boolean> {
+    const n = pageNumber(message.seq);
+    const id = pageId(message.conv, n);
+    return this.serial.run(`page:${id}`, async () => {
+      const page = await MessagePageModel.findById(id).lean<PageDoc>().exec();
+      if (page?.m.some((entry) => fromPageEntry(entry)._id === message._id)) return false;
+      await upsertRetryingOnce(() =>
+        MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec(),
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Records a message in `owner`'s inbox entry for `other`. The preview moves only
+   * forward (a message with a lower seq arriving late leaves the newer preview), and an
+   * incoming message adds one unread. With `repair`, an entry that already reached this
+   * seq is left alone, so replaying a message after a crash cannot count it twice.
+   */
+  recordInInbox(owner: string, other: Party, message: StoredMessage, options: { incoming: boolean; repair?: boolean }): Promise<UnreadState> {
+    const path = `e.${entryKey(other.id)}`;
+    const entry: InboxEntry = {
+      conv: message.conv,
+      user: other.id,
+      username: other.username,
+      seq: message.seq,
+      at: message.createdAt,
+      from: message.from,
+      preview: preview(message.content),
+    };
+    const set = Object.fromEntries(Object.entries(entry).map(([key, value]) => [`${path}.${key}`, value]));
+    const inc: Record<string, number> = options.incoming ? { [`${path}.unread`]: 1, unreadTotal: 1, v: 1 } : { v: 1 };
+    return this.serial.run(`inbox:${owner}`, async () => {
+      try {
+        const doc = await InboxModel.findOneAndUpdate(
+          // $not/$gte also matches an entry that does not exist yet.
+          { _id: owner, [`${path}.seq`]: { $not: { $gte: message.seq } } },
+          { $set: set, $inc: inc },
+          { upsert: true, returnDocument: 'after' },
+        )
+          .lean<InboxDoc>()
+          .exec();
+        return unreadStateOf(doc, other.id);
+      } catch (err) {
+        // The inbox exists and its entry already shows a later (or this) message.
+        if (!isDuplicateKey(err)) throw err;
+        if (options.repair) return this.unreadState(owner, other.id);
+        const doc = await InboxModel.findOneAndUpdate({ _id: owner }, { $inc: inc }, { returnDocument: 'after' }).lean<InboxDoc>().exec();
+        return unreadStateOf(doc, other.id);
+      }
+    });
+  }
+
+  async unreadState(owner: string, otherUserId: string): Promise<UnreadState> {
+    const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`e.${entryKey(otherUserId)}.unread`]: 1 })
+      .lean<InboxDoc>()
+      .exec();
+    return unreadStateOf(doc, otherUserId);
+  }
+
+  /** The header badge: total unread and the inbox version. */
+  async unreadTotal(owner: string): Promise<{ total: number; v: number }> {
+    const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1 }).lean<InboxDoc>().exec();
+    return { total: Math.max(0, doc?.unreadTotal ?? 0), v: doc?.v ?? 0 };
+  }
+
+  readInbox(owner: string): Promise<InboxDoc | null> {
+    return InboxModel.findById(owner).lean<InboxDoc>().exec();
+  }
+
+  /**
+   * Marks `owner`'s conversation with `other` read, when `upTo` (the newest seq the
+   * reader has seen) reaches the inbox's last message; a newer message the reader has
+   * not seen yet keeps the count, and the reader's next mark-read clears it.
+   * Compare-and-set on the entry: a message counted meanwhile makes it retry.
+   */
+  markRead(owner: string, otherUserId: string, upTo: number | undefined): Promise<UnreadState & { changed: boolean; lastSeq: number }> {
+    const path = `e.${entryKey(otherUserId)}`;
+    return this.serial.run(`inbox:${owner}`, async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`${path}.unread`]: 1, [`${path}.seq`]: 1 })
+          .lean<InboxDoc>()
+          .exec();
+        const entry = doc?.e?.[entryKey(otherUserId)];
+        const lastSeq = entry?.seq ?? 0;
+        const unread = entry?.unread ?? 0;
+        if (!doc || unread <= 0 || (upTo !== undefined && upTo < lastSeq)) {
+          return { ...unreadStateOf(doc, otherUserId), changed: false, lastSeq };
+        }
+        const updated = await InboxModel.findOneAndUpdate(
+          { _id: owner, [`${path}.unread`]: unread, [`${path}.seq`]: lastSeq },
+          { $set: { [`${path}.unread`]: 0 }, $inc: { unreadTotal: -unread, v: 1 } },
+          { returnDocument: 'after' },
+        )
+          .lean<InboxDoc>()
+          .exec();
+        if (updated) return { ...unreadStateOf(updated, otherUserId), changed: true, lastSeq };
+      }
+      throw new Error(`inbox ${owner} kept changing while marking read`);
+    });
+  }
+
+  /** Read receipts: how far `reader` has read the conversation. */
+  advanceReadSeq(conv: string, reader: string, seq: number): Promise<void> {
+    return this.serial.run(`conv:${conv}`, async () => {
+      await ConversationModel.updateOne({ _id: conv }, { $max: { [`readSeq.${entryKey(reader)}`]: seq } }).exec();
+    });
+  }
+
+  readConversation(conv: string): Promise<ConversationDoc | null> {
+    return ConversationModel.findById(conv).lean<ConversationDoc>().exec();
+  }
+
+  /** The messages of some pages, each once (two processes repairing one resend could both push it). */
+  private async readPages(conv: string, numbers: number[]): Promise<StoredMessage[]> {
+    const pages = await Promise.all(numbers.map((n) => MessagePageModel.findById(pageId(conv, n)).lean<PageDoc>().exec()));
+    const byId = new Map<string, StoredMessage>();
+    for (const page of pages) {
+      for (const entry of page?.m ?? []) {
+        const m = fromPageEntry(entry);
+        byId.set(m._id, m);
+      }
+    }
+    return [...byId.values()];
+  }
+
+  /**
+   * Up to `limit` (≤ PAGE_SIZE) messages, oldest first: the newest ones, those before
+   * seq `before`, or those after seq `after`. One conversation read plus one or two page reads.
+   */
+  async history(conv: string, query: { before?: number; after?: number; limit?: number }): Promise<HistorySlice> {
+    const limit = Math.min(query.limit ?? PAGE_SIZE, PAGE_SIZE);
+    const doc = await this.readConversation(conv);
+    const latestSeq = doc?.seq ?? 0;
+    const base = { latestSeq, readSeq: doc?.readSeq ?? {} };
+    if (!doc) return { ...base, messages: [], hasOlder: false, hasNewer: false };
+
+    if (query.after !== undefined) {
+      const after = query.after;
+      const first = pageNumber(after + 1);
+      const last = pageNumber(latestSeq);
+      const numbers = [first, first + 1].filter((n) => n <= last);
+      const found = (await this.readPages(conv, numbers)).filter((m) => m.seq > after).sort(bySeq);
+      const messages = found.slice(0, limit);
+      const readUpTo = numbers.at(-1) ?? first;
+      return { ...base, messages, hasOlder: after > 0, hasNewer: found.length > limit || readUpTo < last };
+    }
+
+    const top = Math.min(query.before !== undefined ? query.before - 1 : latestSeq, latestSeq);
+    if (top < 1) return { ...base, messages: [], hasOlder: false, hasNewer: false };
+    const p = pageNumber(top);
+    const numbers = p > 0 ? [p, p - 1] : [p];
+    const found = (await this.readPages(conv, numbers)).filter((m) => m.seq <= top).sort(bySeq);
+    const messages = found.slice(-limit);
+    const lowestRead = numbers.at(-1)!;
+    return { ...base, messages, hasOlder: found.length > limit || lowestRead > 0, hasNewer: false };
+  }
+}
+

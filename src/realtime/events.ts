@@ -1,0 +1,112 @@
+// The Socket.IO protocol, typed once for the server, the tests and any TypeScript client.
+// The first four events are the original article's (see the contract); the rest extend it.
+// Types only: importing this file pulls in nothing of Socket.IO.
+
+/** A message as clients see it: ids as strings, time as ISO-8601. */
+export interface MessageView {
+  _id: string;
+  from: string;
+  to: string;
+  content: string;
+  createdAt: string;
+  /** Position in the conversation: the cursor for history and catch-up. */
+  seq: number;
+  clientId: string;
+}
+
+export interface UserView {
+  _id: string;
+  username: string;
+  avatar: string;
+}
+
+export type Failure = {
+  ok: false;
+  /** Human-readable, in the socket's language. */
+  error: string;
+  /** Stable machine-readable reason. */
+  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'unavailable' | 'server';
+  /** With `rateLimited`: seconds until a send will be accepted. */
+  retryAfter?: number;
+  /** With `invalid`, `notFound` or `self`: which part of the input is wrong. */
+  field?: 'to' | 'content';
+};
+
+export type SendAck =
+  | {
+      ok: true;
+      online: boolean;
+      message: MessageView;
+      /** The recipient, as `friend` in sendback: lets the sending tab show the conversation. */
+      friend: UserView;
+    }
+  | Failure;
+
+export type MarkReadAck = { ok: true; total: number; count: number } | Failure;
+
+export interface PrivateMessageInput {
+  to_user?: string;
+  to_username?: string;
+  content: string;
+  client_id?: string;
+  /** The article's field: accepted and ignored, the session decides the sender. */
+  from_user?: unknown;
+}
+
+export interface MarkReadInput {
+  /** The other person, by id or by username. */
+  user?: string;
+  username?: string;
+  /** The newest seq the reader has seen; older unread messages only are cleared. */
+  upTo?: number;
+}
+
+export interface SendbackPayload {
+  content: string;
+  /** The other party as seen by the receiving socket. */
+  friend: UserView;
+  message: MessageView;
+}
+
+export interface UnreadPayload {
+  /** Inbox version: ignore a payload whose v is lower than one already applied. */
+  v: number;
+  total: number;
+  /** The conversation whose count changed, and its new count. */
+  user: { _id: string; username: string };
+  count: number;
+}
+
+export interface ReadPayload {
+  /** Who has read, and up to which seq of the conversation with the receiver. */
+  user: string;
+  upTo: number;
+}
+
+export interface ClientToServerEvents {
+  adduser: (userId: string, ack?: (added: boolean) => void) => void;
+  deleteuser: (userId: string, ack?: (removed: boolean) => void) => void;
+  privatemsg: (payload: PrivateMessageInput, ack?: (result: SendAck) => void) => void;
+  markread: (payload: MarkReadInput, ack?: (result: MarkReadAck) => void) => void;
+}
+
+export interface ServerToClientEvents {
+  sendback: (payload: SendbackPayload) => void;
+  unread: (payload: UnreadPayload) => void;
+  read: (payload: ReadPayload) => void;
+}
+
+// Socket.IO's default; declared so the server type takes all four parameters.
+export type InterServerEvents = Record<string, never>;
+
+export interface SocketData {
+  userId: string;
+  username: string;
+  locale: 'en' | 'zh-CN';
+}
+
+export type ServerEvent = keyof ServerToClientEvents;
+export type ServerPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+/** Delivers an event to every connected socket of the given users, except the connection named by `except`. */
+export type Notify = <E extends ServerEvent>(userIds: string[], event: E, payload: ServerPayload<E>, options?: { except?: string }) => void;
