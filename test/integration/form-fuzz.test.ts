@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserModel, UsernameModel, usernameKey } from '../../src/accounts/user-model.ts';
 import { PostModel } from '../../src/forum/model.ts';
+import { MessageModel } from '../../src/messaging/models.ts';
 import { LOCALES } from '../../src/i18n/index.ts';
 import { createPost } from '../support/forum.ts';
 import { useTestServer } from '../support/server.ts';
@@ -274,6 +275,7 @@ async function isSignedIn(cookie: string): Promise<boolean> {
 }
 
 let member: SignedInUser;
+let friend: SignedInUser;
 let memberSide: Session;
 let foreign: Session;
 let stranger: Session;
@@ -282,6 +284,7 @@ let requestsSent = 0;
 
 beforeAll(async () => {
   member = await registerUser(server.current.url);
+  friend = await registerUser(server.current.url);
   memberSide = await memberSession(member);
   foreign = await visitorSession();
   stranger = await visitorSession();
@@ -425,6 +428,56 @@ describe('form fuzzing', () => {
     await expectHealthy();
   });
 
+  const validMessage = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 .,!?\n]{0,200}$/);
+
+  /** Whether a message sent by form was stored: then, and only then, the form goes on to the conversation. */
+  async function expectStoredOnlyOnRedirect(res: request.Response, messagesBefore: number): Promise<boolean> {
+    const stored = res.status === 303 && res.headers.location === `/messages/${encodeURIComponent(friend.username)}`;
+    expect((await MessageModel.countDocuments()) - messagesBefore).toBe(stored ? 1 : 0);
+    return stored;
+  }
+
+  it('POST /messages (the compose form) stores a message only for a member’s valid, entitled request', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fuzzInput, validMessage, fc.boolean(), async (input, content, asMember) => {
+        const built = build(input, { to: friend.username, content }, asMember ? memberSide : stranger, foreign);
+        const before = await MessageModel.countDocuments();
+        const res = await send('/messages', built);
+        requestsSent += 1;
+        expectSaneAnswer(res, built);
+        const stored = await expectStoredOnlyOnRedirect(res, before);
+        if (asMember && built.authorized && built.parsed && !built.uncertain && built.validFieldsIntact) expect(stored).toBe(true);
+        if (stored) expect(asMember && built.authorized && built.sentOnce('to') !== undefined && built.sentOnce('content') !== undefined).toBe(true);
+      }),
+      { numRuns: RUNS, endOnFailure },
+    );
+    await expectHealthy();
+  });
+
+  const recipient = fc.oneof(
+    { weight: 6, arbitrary: fc.constant('the friend') },
+    { weight: 1, arbitrary: fc.constantFrom('the member', 'nobody-at-all', '', '%', '%E4%B8', '$ne', '..', '%2e%2e', 'constructor', '__proto__') },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }).map(encode) },
+  );
+
+  it('POST /messages/:username stores a message only to a real member, for a valid, entitled request', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fuzzInput, validMessage, recipient, fc.boolean(), async (input, content, to, asMember) => {
+        const built = build(input, { content }, asMember ? memberSide : stranger, foreign);
+        const name = { 'the friend': friend.username, 'the member': member.username }[to] ?? to;
+        const before = await MessageModel.countDocuments();
+        const res = await send(`/messages/${to === name ? name : encodeURIComponent(name)}`, built);
+        requestsSent += 1;
+        expectSaneAnswer(res, built);
+        const stored = await expectStoredOnlyOnRedirect(res, before);
+        if (to === 'the friend' && asMember && built.authorized && built.parsed && !built.uncertain && built.validFieldsIntact) expect(stored).toBe(true);
+        if (stored) expect(to === 'the friend' && asMember && built.authorized && built.sentOnce('content') !== undefined).toBe(true);
+      }),
+      { numRuns: RUNS, endOnFailure },
+    );
+    await expectHealthy();
+  });
+
   const locale = fc.oneof(
     fc.constantFrom(...LOCALES),
     fc.constantFrom('EN', 'zh-cn', 'zh', '..', '%2e%2e', '%', 'en%00', '__proto__', 'constructor'),
@@ -461,11 +514,11 @@ describe('form fuzzing', () => {
   });
 
   const pagePath = fc.oneof(
-    fc.constantFrom('/', '/login', '/register', '/posts/new', '/posts/the-post', '/users/the-member', '/messages'),
-    fc.tuple(fc.constantFrom('/posts/', '/users/', '/avatars/', '/static/', '/vendor/jquery/'), fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }).map(encode), fc.constantFrom(...MALFORMED.map(encode), '%', '%E4%B8', '..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/package.json'))).map(([a, b]) => a + b),
+    fc.constantFrom('/', '/login', '/register', '/posts/new', '/posts/the-post', '/users/the-member', '/messages', '/messages/the-member', '/api/inbox'),
+    fc.tuple(fc.constantFrom('/posts/', '/users/', '/avatars/', '/static/', '/vendor/jquery/', '/messages/', '/api/users/suggest?q='), fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }).map(encode), fc.constantFrom(...MALFORMED.map(encode), '%', '%E4%B8', '..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/package.json'))).map(([a, b]) => a + b),
   );
   const query = fc.array(
-    fc.tuple(fc.constantFrom('page', 'next', 'page[$gt]', 'q', '__proto__[x]'), fc.oneof(fieldValue.filter((v) => v.length < 2000), fc.constantFrom('0', '-1', '1e9', '99999999999999999999', 'NaN', '2.5', '0x10'))),
+    fc.tuple(fc.constantFrom('page', 'next', 'page[$gt]', 'q', 'before', 'after', '__proto__[x]'), fc.oneof(fieldValue.filter((v) => v.length < 2000), fc.constantFrom('0', '-1', '1e9', '99999999999999999999', 'NaN', '2.5', '0x10'))),
     { maxLength: 3 },
   );
 
