@@ -14,6 +14,7 @@ import { messagingRouter } from './messaging/routes.ts';
 import { csrfLocals, csrfProtection, isCsrfError } from './http/csrf.ts';
 import { HttpError, NotFoundError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
+import type { KeyLock } from './db/redis-lock.ts';
 import type { Limiters } from './http/rate-limits.ts';
 import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
@@ -30,6 +31,8 @@ export interface AppDeps {
   isDatabaseConnected: () => boolean;
   limiters: Limiters;
   messaging: MessagingService;
+  /** Set when writes to one document must be serialised across processes (FerretDB behind several processes). */
+  writeLock?: KeyLock;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -138,9 +141,13 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-/** Driver errors that mean "the database is away", as opposed to a bug. */
+/**
+ * Errors that mean "the database is away", as opposed to a bug: the driver's, and a
+ * cross-process write lock that Redis could not give (FerretDB behind several processes
+ * cannot be written safely without it).
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const name = (err as { name?: string }).name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoTopologyClosedError|MongoNetworkTimeoutError/.test(name);
+  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoTopologyClosedError|MongoNetworkTimeoutError|LockUnavailableError/.test(name);
 }
