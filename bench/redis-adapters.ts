@@ -128,6 +128,7 @@ async function measure(kind: string, factory: AdapterFactory) {
 
   client.disconnect();
   await Promise.all([a.io.close(), b.io.close()]);
+  await clients[0]!.del(prefix); // the streams adapter's stream
   await Promise.all(clients.map((c) => c.quit()));
 }
 
