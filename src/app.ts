@@ -11,8 +11,10 @@ import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
 import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
-import { csrfLocals, csrfProtection, isCsrfError } from './http/csrf.ts';
-import { HttpError, NotFoundError } from './http/errors.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
+import { refuseAnnouncedOversize } from './http/body-limit.ts';
+import { csrfLocals, csrfProtection } from './http/csrf.ts';
+import { NotFoundError, publicError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
 import type { KeyLock } from './db/redis-lock.ts';
 import type { Limiters } from './http/rate-limits.ts';
@@ -20,6 +22,12 @@ import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
+
+/** What a 503 tells clients: the driver retries the database every couple of seconds. */
+const RETRY_AFTER_SECONDS = '5';
+
+// Started here; kept importable from here.
+export { isDatabaseUnavailable };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -63,6 +71,8 @@ export function createApp(deps: AppDeps): express.Express {
         },
       },
       strictTransportSecurity: Boolean(config.trustProxy),
+      // frame-ancestors 'none' says the same to browsers that read CSP; this, to those that do not.
+      xFrameOptions: { action: 'deny' },
     }),
   );
 
@@ -82,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
   // While the database is away, pages answer 503 at once rather than hang.
   app.use((req, res, next) => {
     if (deps.isDatabaseConnected()) return next();
-    res.status(503).set('Retry-After', '5');
+    res.status(503).set('Retry-After', RETRY_AFTER_SECONDS);
     res.render('error', { status: 503, title: req.t('error.unavailable.title'), message: req.t('error.unavailable.body') });
   });
 
@@ -90,8 +100,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(avatarsRouter());
   app.use(languageRouter());
 
+  app.use(refuseAnnouncedOversize(config.limits.bodyLimitBytes));
   // extended: false keeps form fields flat strings: "username[$ne]=" stays a literal key.
-  app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: 100 }));
+  app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: config.limits.formFieldLimit }));
   app.use(express.json({ limit: config.limits.bodyLimitBytes }));
   app.use(deps.session);
   app.use(csrfLocals);
@@ -107,47 +118,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new NotFoundError()));
 
   // One error handler, last. Users see a safe message; the log gets the details.
+  const errorContext = { ...config.limits, isDatabaseUnavailable };
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let status = 500;
-    let message = 'error.server.body';
-    if (err instanceof HttpError) {
-      status = err.status;
-      message = err.publicMessage;
-    } else if (isCsrfError(err)) {
-      status = 403;
-      message = 'error.csrf';
-    } else if (typeof err === 'object' && err !== null && (err as { type?: string }).type === 'entity.too.large') {
-      status = 413;
-      message = 'error.tooLarge';
-    } else if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' && err.status < 500) {
-      status = err.status;
-      message = 'error.server.body';
-    } else if (isDatabaseUnavailable(err)) {
-      status = 503;
-      message = 'error.unavailable.body';
-    }
-    if (status >= 500) log.error({ err, url: req.originalUrl }, 'request failed');
+    const shown = publicError(err, errorContext);
+    // An outage is not a bug: one line says so; the driver's reconnecting does the rest.
+    if (shown.status === 503) log.warn({ url: req.originalUrl, reason: (err as Error).message }, 'database unavailable');
+    else if (shown.status >= 500) log.error({ err, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
+    if (shown.status === 503) res.set('Retry-After', RETRY_AFTER_SECONDS);
     const t = req.t ?? ((key: string) => key);
-    const titleKey = status === 404 ? 'error.notFound.title' : status === 503 ? 'error.unavailable.title' : 'error.server.title';
-    res.status(status);
+    const message = t(shown.message, shown.vars);
+    res.status(shown.status);
     if (req.accepts(['html', 'json']) === 'json') {
-      res.json({ ok: false, error: t(message) });
+      res.json({ ok: false, error: message });
       return;
     }
-    res.render('error', { status, title: t(titleKey), message: t(message) });
+    res.render('error', { status: shown.status, title: t(shown.title), message });
   });
 
   return app;
-}
-
-/**
- * Errors that mean "the database is away", as opposed to a bug: the driver's, and a
- * cross-process write lock that Redis could not give (FerretDB behind several processes
- * cannot be written safely without it).
- */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = (err as { name?: string }).name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoTopologyClosedError|MongoNetworkTimeoutError|LockUnavailableError/.test(name);
 }

@@ -56,8 +56,22 @@ const envSchema = z.object({
   POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
   READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+  // Fields in one form: ours have at most five; more is a hand-made request.
+  FORM_FIELD_LIMIT: positiveInt.max(10_000).default(100),
   SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  // Against slow clients (slowloris): how long a client may take to send its headers,
+  // its whole request, and how long an idle keep-alive connection stays open.
+  HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+}).refine((e) => e.HEADERS_TIMEOUT_MS <= e.REQUEST_TIMEOUT_MS, {
+  // Node refuses a server whose headers may take longer than the whole request.
+  path: ['HEADERS_TIMEOUT_MS'],
+  message: 'must not be longer than REQUEST_TIMEOUT_MS',
+}).refine((e) => e.CROSS_PROCESS_LOCKS !== 'on' || e.REDIS_URL !== undefined, {
+  path: ['CROSS_PROCESS_LOCKS'],
+  message: '"on" needs REDIS_URL (the locks live in Redis)',
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -95,7 +109,11 @@ export interface Config {
     /** Characters in a post's or a reply's body. */
     postMaxLength: number;
     bodyLimitBytes: number;
+    formFieldLimit: number;
     socketMaxBufferBytes: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
   };
   /**
    * How long a process may serve forum pages' data (post lists, posts, replies) from
@@ -124,9 +142,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.CROSS_PROCESS_LOCKS === 'on' && !e.REDIS_URL) {
-    throw new ConfigError('Invalid configuration:\n  CROSS_PROCESS_LOCKS: "on" needs REDIS_URL (the locks live in Redis)');
-  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -151,7 +166,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       postTitleMaxLength: e.POST_TITLE_MAX_LENGTH,
       postMaxLength: e.POST_MAX_LENGTH,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      formFieldLimit: e.FORM_FIELD_LIMIT,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     }),
     readCacheMs: e.READ_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

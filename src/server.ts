@@ -64,12 +64,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
 
   const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging, writeLock });
-  const server = http.createServer(app);
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
+  // Slow clients cannot hold a connection open forever. Node enforces the first two only
+  // when it checks its connections (every 30 s by default): check often enough for the
+  // timeouts to mean what they say.
+  const server = http.createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    app,
+  );
   const drain = trackConnections(server);
-  // Slow clients cannot hold a connection open forever.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
   const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
   bound.realtime = realtime;
   const { io } = realtime;

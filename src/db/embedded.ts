@@ -29,6 +29,11 @@ export interface EmbeddedOptions {
   /** The app's DATA_DIR; the engine's files go under `mongo/` or `ferretdb/` inside it. */
   dataDir: string;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /**
+   * A fixed port instead of a fresh free one: lets a test stop the engine and start it
+   * again where a running app's driver will find it.
+   */
+  port?: number;
   /** Overrides for tests: where binaries are cached and built. */
   cacheDir?: string;
   /** Overrides for tests: the environment used to look for binaries and Go. */
@@ -108,7 +113,7 @@ async function startMongod(options: EmbeddedOptions, cacheDir: string): Promise<
   let server;
   try {
     server = await MongoMemoryServer.create({
-      instance: { dbPath: dataDir, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+      instance: { dbPath: dataDir, storageEngine: 'wiredTiger', ip: '127.0.0.1', ...(options.port ? { port: options.port } : {}) },
     });
   } catch (err) {
     await fs.mkdir(cacheDir, { recursive: true });
@@ -248,8 +253,9 @@ async function startFerretDB(options: EmbeddedOptions, cacheDir: string): Promis
   const pidFile = path.join(dataDir, 'ferretdb.pid');
   await killStaleProcess(pidFile);
 
-  // A fresh free port every start, so a port held by a killed run never blocks us.
-  const port = await freePort();
+  // A fresh free port every start unless told otherwise, so a port held by a killed run
+  // never blocks us.
+  const port = options.port ?? (await freePort());
   const child = spawn(
     binary,
     [

@@ -4,7 +4,7 @@
 // closed on shutdown. scale-out.test.ts runs two real processes.
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isDatabaseUnavailable } from '../../src/app.ts';
+import { isDatabaseUnavailable } from '../../src/db/errors.ts';
 import { loadConfig } from '../../src/config.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { connectRedis, RedisUnavailableError } from '../../src/db/redis.ts';

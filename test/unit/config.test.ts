@@ -57,6 +57,13 @@ describe('config', () => {
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
   });
 
+  it('reads the timeouts against slow clients, refusing headers allowed longer than the request', () => {
+    expect(loadConfig({}).limits).toMatchObject({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    const config = loadConfig({ HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '800', KEEP_ALIVE_TIMEOUT_MS: '100' });
+    expect(config.limits).toMatchObject({ headersTimeoutMs: 500, requestTimeoutMs: 800, keepAliveTimeoutMs: 100 });
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HEADERS_TIMEOUT_MS: must not be longer than REQUEST_TIMEOUT_MS/);
+  });
+
   it('rejects a short session secret', () => {
     expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/);
   });

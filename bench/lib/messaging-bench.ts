@@ -1,0 +1,94 @@
+// Capacity and latency of any server that speaks Parley's socket events, measured the
+// same way: the relay now; Parley, with its storage, once messaging lands (see run.ts).
+import type { BenchOptions } from './options.ts';
+import { ClientPool, type MessagingTarget } from './message-clients.ts';
+import { closedLoop, openLoop, pairUp, type CapacityResult, type LatencyResult } from './message-load.ts';
+import type { ProcessSample } from './processes.ts';
+import { formatNumber, formatPercent, type Figure, type IntegrityCheck, type Table } from './report-model.ts';
+
+export interface MessagingMeasurements {
+  capacity: CapacityResult[];
+  best: CapacityResult;
+  latency: LatencyResult;
+  unexpectedDisconnects: number;
+}
+
+export async function measureMessaging(
+  target: MessagingTarget,
+  options: BenchOptions['relay'],
+  sampleServer?: () => ProcessSample | undefined,
+  progress: (line: string) => void = () => undefined,
+): Promise<MessagingMeasurements> {
+  const pool = new ClientPool(target.url);
+  try {
+    const clientsNeeded = 2 * Math.max(options.latencyPairs, ...options.capacityPairs);
+    const users = await target.createUsers(clientsNeeded, `${target.name}-user`);
+    const clients = await pool.connect(users);
+    const load = { contentLength: options.contentLength, sampleServer };
+
+    const capacity: CapacityResult[] = [];
+    for (const pairs of options.capacityPairs) {
+      const result = await closedLoop(pool, pairUp(clients.slice(0, 2 * pairs)), {
+        ...load,
+        warmupMs: options.capacityWarmupMs,
+        measureMs: options.capacityMs,
+      });
+      progress(`${target.name} capacity, ${pairs} pairs: ${formatNumber(result.messagesPerSecond)} msg/s`);
+      capacity.push(result);
+    }
+    const latency = await openLoop(pool, pairUp(clients.slice(0, 2 * options.latencyPairs)), {
+      ...load,
+      rate: options.latencyRate,
+      warmupMs: options.latencyWarmupMs,
+      measureMs: options.latencyMs,
+    });
+    progress(
+      `${target.name} at ${options.latencyRate} msg/s: ack p50 ${formatNumber(latency.ack.p50)} ms, p99 ${formatNumber(latency.ack.p99)} ms`,
+    );
+    const best = capacity.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
+    return { capacity, best, latency, unexpectedDisconnects: pool.unexpectedDisconnects };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Figures, tables and checks for a report, keyed by the target's name ("relay", later "parley"). */
+export function describeMessaging(name: string, title: string, m: MessagingMeasurements) {
+  const { latency } = m;
+  const figures: Figure[] = [
+    { key: `${name}.capacity`, label: `${title} capacity (${m.best.pairs} pairs)`, value: m.best.messagesPerSecond, unit: 'msg/s', chart: 'messages' },
+    { key: `${name}.latency.ack.p50`, label: `${title} ack p50 @ ${latency.offeredRate}/s`, value: latency.ack.p50, unit: 'ms', chart: 'latency' },
+    { key: `${name}.latency.ack.p99`, label: `${title} ack p99 @ ${latency.offeredRate}/s`, value: latency.ack.p99, unit: 'ms', chart: 'latency' },
+    { key: `${name}.latency.delivery.p50`, label: `${title} delivery p50 @ ${latency.offeredRate}/s`, value: latency.delivery.p50, unit: 'ms', chart: 'latency' },
+    { key: `${name}.latency.delivery.p99`, label: `${title} delivery p99 @ ${latency.offeredRate}/s`, value: latency.delivery.p99, unit: 'ms', chart: 'latency' },
+  ];
+  const capacityTable: Table = {
+    caption: `${title} capacity, closed loop (each pair keeps one message in flight until it is acknowledged and delivered)`,
+    head: ['pairs', 'msg/s', 'round trip p50 (ms)', 'round trip p99 (ms)', 'server CPU', 'client CPU', 'other processes'],
+    rows: m.capacity.map((c) => [
+      String(c.pairs),
+      formatNumber(c.messagesPerSecond),
+      formatNumber(c.roundTrip.p50),
+      formatNumber(c.roundTrip.p99),
+      formatPercent(c.serverCpuPercent),
+      formatPercent(c.clientCpuPercent),
+      formatPercent(c.otherCpuPercent),
+    ]),
+  };
+  const latencyTable: Table = {
+    caption: `${title} latency, open loop at ${latency.offeredRate} msg/s offered (${formatNumber(latency.achievedRate)} sent/s; ${latency.ack.count} messages measured); server CPU ${formatPercent(latency.serverCpuPercent)}, client CPU ${formatPercent(latency.clientCpuPercent)}, other processes ${formatPercent(latency.otherCpuPercent)}`,
+    head: ['from scheduled send to', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'max (ms)'],
+    rows: (
+      [
+        ['acknowledgement', latency.ack],
+        ['sendback at the recipient', latency.delivery],
+        ['(sender lag behind schedule)', latency.senderLag],
+      ] as const
+    ).map(([label, s]) => [label, formatNumber(s.p50), formatNumber(s.p90), formatNumber(s.p99), formatNumber(s.max)]),
+  };
+  const integrity: IntegrityCheck[] = [
+    ...m.capacity.map((c) => ({ label: `${title} capacity, ${c.pairs} pairs`, integrity: c.integrity })),
+    { label: `${title} latency at ${latency.offeredRate} msg/s`, integrity: latency.integrity },
+  ];
+  return { figures, tables: [capacityTable, latencyTable], integrity };
+}

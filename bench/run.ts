@@ -1,0 +1,135 @@
+// `npm run bench`: runs every scenario, one after another in one run, and writes
+// docs/PERFORMANCE.md and its chart docs/performance.svg. Every scenario is bounded in
+// time and count, and the whole run has a deadline after which it stops its servers
+// and exits, so it never needs someone to stop it.
+//
+// TODO — Parley-side scenarios, once messaging, forum and accounts land. Each is a few
+// lines on top of what is here; report figures under the keys bench/lib/targets.ts
+// checks, and drop the line from PENDING below:
+//   1. parley capacity + latency: `measureMessaging(parleyTarget, options.relay, server.sample)`
+//      and `describeMessaging('parley', 'Parley', …)` (bench/lib/messaging-bench.ts), where
+//      parleyTarget is a MessagingTarget whose createUsers registers users through
+//      POST /register (RATE_LIMITS=off) and returns { id: data-user-id from /users/:name,
+//      headers: { cookie } }; the server from startParley() in bench/scenarios/pages.ts.
+//      Then check storage: every acknowledged message stored once (count by content key).
+//   2. database ceiling with the real writes: pass databaseScenario a MessageWriteModel
+//      (bench/lib/message-writes.ts) whose writeOne calls the messaging service.
+//   3. growth: seed 10 k then 1 M messages (insertMany in batches straight into the
+//      database, plus 10 k conversations for one user), then `measurePage` on
+//      /messages/:username and /messages at each size; figures parley.growth.*.ratio.
+//   4. pages: add PageCases to parleyPages (bench/scenarios/pages.ts) for `/` with posts,
+//      `/posts/:id` (key pages.parley.post) and `/messages` (a signed-in user's cookie).
+//   5. memory: `measureSocketMemory(parleyTarget, server, 1000)` (bench/lib/socket-memory.ts),
+//      figure parley.memoryPerSocket.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './lib/chart.ts';
+import { describeMachine } from './lib/machine.ts';
+import { benchOptions, type BenchOptions, type ScenarioId } from './lib/options.ts';
+import { otherProcessesCpu, sampleCpuAccount, stopAllChildren, waitForQuietMachine } from './lib/processes.ts';
+import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from './lib/report.ts';
+import type { ScenarioReport } from './lib/report-model.ts';
+import { databaseScenario } from './scenarios/database.ts';
+import { memoryScenario } from './scenarios/memory.ts';
+import { pagesScenario } from './scenarios/pages.ts';
+import { relayScenario } from './scenarios/relay.ts';
+
+type Scenario = (options: BenchOptions, progress: (line: string) => void) => Promise<ScenarioReport>;
+
+const SCENARIOS: Record<ScenarioId, Scenario> = {
+  relay: relayScenario,
+  memory: memoryScenario,
+  database: (options, progress) => databaseScenario(options, progress),
+  pages: (options, progress) => pagesScenario(options, progress),
+};
+
+export const PENDING: PendingMeasurement[] = [
+  { what: 'Parley capacity with storage', needs: 'closed loop over many pairs of signed-in users; ≥ 50 % of the relay, nothing lost or duplicated' },
+  { what: 'Parley latency at 300 msg/s', needs: 'ack and delivery p50/p99 through sessions and storage; p99 ≤ 25 ms' },
+  { what: 'Stored once, delivered once', needs: 'every acknowledged message found exactly once in the database after the run' },
+  { what: 'Database ceiling with Parley’s real writes', needs: 'the messaging service as a MessageWriteModel instead of the modelled writes' },
+  { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
+  { what: 'Pages', needs: '`/` with posts, `/posts/:id` (≥ 25 % of hello-world) and `/messages` for a signed-in user' },
+  { what: 'Parley memory per idle socket', needs: '1,000 signed-in sockets; ≤ 1.5 × the relay' },
+];
+
+export interface BenchResult {
+  reports: ScenarioReport[];
+  failures: { id: string; message: string }[];
+  markdownPath: string;
+  chartPath: string;
+  elapsedMs: number;
+}
+
+export async function runBench(options: BenchOptions = benchOptions(), log: (line: string) => void = console.log): Promise<BenchResult> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const reports: ScenarioReport[] = [];
+  const failures: BenchResult['failures'] = [];
+  const conditions: ScenarioConditions[] = [];
+  const deadlineError = new Error(`the run passed its deadline of ${options.deadlineMs / 1000} s; later scenarios were skipped`);
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    deadlineTimer = setTimeout(() => reject(deadlineError), options.deadlineMs);
+  });
+
+  try {
+    for (const id of options.only) {
+      if (options.quietWaitMs > 0) {
+        // Other people's work on a shared machine drags every figure down: give it a moment to pass.
+        const busy = await waitForQuietMachine(options.quietWaitMs);
+        if (busy >= 30) log(`[bench] the machine is still busy (${Math.round(busy)} % of a core used by others); measuring anyway`);
+      }
+      log(`[bench] ${id}…`);
+      const before = sampleCpuAccount();
+      try {
+        reports.push(await Promise.race([SCENARIOS[id](options, (line) => log(`[bench]   ${line}`)), deadline]));
+        const after = sampleCpuAccount();
+        const condition = { id, seconds: (performance.now() - before!.at) / 1000, otherCpuPercent: otherProcessesCpu(before, after) };
+        conditions.push(condition);
+        log(`[bench] ${id} done in ${condition.seconds.toFixed(1)} s; other processes meanwhile: ${Math.round(condition.otherCpuPercent)} % of a core`);
+      } catch (err) {
+        // One scenario failing still leaves the others' figures worth having.
+        const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+        log(`[bench] ${id} FAILED: ${message}`);
+        failures.push({ id, message });
+        await stopAllChildren();
+        if (err === deadlineError) break;
+      }
+    }
+  } finally {
+    clearTimeout(deadlineTimer);
+    await stopAllChildren();
+  }
+
+  const elapsedMs = performance.now() - started;
+  const chartFile = 'performance.svg';
+  const subtitle = `${startedAt.toISOString().slice(0, 10)}${options.quick ? ' (quick mode)' : ''}`;
+  await fs.mkdir(options.outDir, { recursive: true });
+  const markdownPath = path.join(options.outDir, 'PERFORMANCE.md');
+  const chartPath = path.join(options.outDir, chartFile);
+  await fs.writeFile(chartPath, renderChart(reports.flatMap((r) => r.figures), subtitle));
+  const machine = describeMachine();
+  const markdown = renderMarkdown({ startedAt, elapsedMs, quick: options.quick, machine, conditions, reports, failures, pending: PENDING, chartFile });
+  await fs.writeFile(markdownPath, markdown);
+  log(`[bench] wrote ${markdownPath} and ${chartPath} in ${(elapsedMs / 1000).toFixed(1)} s`);
+  return { reports, failures, markdownPath, chartPath, elapsedMs };
+}
+
+async function main(): Promise<void> {
+  let code = 1;
+  try {
+    const result = await runBench();
+    code = result.failures.length ? 1 : 0;
+  } catch (err) {
+    console.error(`[bench] ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // Stray handles (a client socket, a timer) must not keep a finished run alive.
+  setTimeout(() => process.exit(code), 1000).unref();
+  process.exitCode = code;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}

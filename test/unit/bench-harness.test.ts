@@ -1,0 +1,87 @@
+// The benchmark harness, run in its quick mode on the bare relay: it must produce
+// figures, and its bookkeeping must show every message acknowledged and delivered once.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderChart } from '../../bench/lib/chart.ts';
+import { benchOptions } from '../../bench/lib/options.ts';
+import { figure } from '../../bench/lib/report-model.ts';
+import { percentile, summarize } from '../../bench/lib/stats.ts';
+import { evaluateTargets } from '../../bench/lib/targets.ts';
+import { runBench } from '../../bench/run.ts';
+
+const outDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(outDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
+});
+
+describe('npm run bench, quick mode, relay only', () => {
+  it('measures capacity and latency, follows every message once, and writes the report with its chart', { timeout: 90_000 }, async () => {
+    const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-test-'));
+    outDirs.push(outDir);
+    const result = await runBench(benchOptions({ BENCH_QUICK: '1', BENCH_ONLY: 'relay', BENCH_OUT: outDir }), () => undefined);
+
+    expect(result.failures).toEqual([]);
+    const relay = result.reports.find((r) => r.id === 'relay');
+    expect(relay).toBeDefined();
+    const value = (key: string) => {
+      const found = figure(relay!, key);
+      expect(found, key).toBeDefined();
+      return found!.value;
+    };
+    expect(value('relay.capacity')).toBeGreaterThan(0);
+    expect(value('relay.latency.ack.p50')).toBeLessThanOrEqual(value('relay.latency.ack.p99'));
+    expect(value('relay.latency.delivery.p50')).toBeLessThanOrEqual(value('relay.latency.delivery.p99'));
+
+    expect(relay!.integrity.length).toBeGreaterThanOrEqual(2);
+    for (const { label, integrity } of relay!.integrity) {
+      expect(integrity.sent, label).toBeGreaterThan(0);
+      expect(integrity.ackedOnce, label).toBe(integrity.sent);
+      expect(integrity.deliveredOnce, label).toBe(integrity.sent);
+      expect(integrity.deliveredMoreThanOnce + integrity.misdelivered, label).toBe(0);
+      expect(integrity.ok, label).toBe(true);
+    }
+
+    const markdown = await fs.readFile(result.markdownPath, 'utf8');
+    expect(markdown).toContain('# Performance');
+    expect(markdown).toContain('quick mode');
+    expect(markdown).toContain('## Relay');
+    expect(markdown).toMatch(/Capacity with storage .*not measured yet/);
+    expect(markdown).toContain('](performance.svg)');
+    const svg = await fs.readFile(result.chartPath, 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('Relay capacity');
+  });
+});
+
+describe('bench figures', () => {
+  it('takes nearest-rank percentiles: every reported latency is one that happened', () => {
+    const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+    expect(percentile(Float64Array.from(samples).sort(), 50)).toBe(5);
+    expect(percentile(Float64Array.from(samples).sort(), 99)).toBe(10);
+    const summary = summarize(samples);
+    expect(summary).toMatchObject({ count: 10, p50: 5, p90: 9, p99: 10, max: 10, mean: 5.5 });
+    expect(summarize([]).count).toBe(0);
+  });
+
+  it('judges targets against the relay’s figures and says which are not measured yet', () => {
+    const rows = evaluateTargets([
+      { key: 'relay.capacity', label: 'relay', value: 1000, unit: 'msg/s' },
+      { key: 'parley.capacity', label: 'parley', value: 400, unit: 'msg/s' },
+      { key: 'relay.memoryPerSocket', label: 'relay', value: 20, unit: 'KiB' },
+      { key: 'parley.memoryPerSocket', label: 'parley', value: 29, unit: 'KiB' },
+    ]);
+    const byGoal = (start: string) => rows.find((r) => r.goal.startsWith(start))!;
+    expect(byGoal('Capacity').status).toBe('not met');
+    expect(byGoal('Capacity').bound).toBe('at least 500 msg/s');
+    expect(byGoal('Resident memory').status).toBe('met');
+    expect(byGoal('Post page').status).toBe('not measured yet');
+  });
+
+  it('draws labels in the chart as text, never as markup', () => {
+    const svg = renderChart([{ key: 'x', label: '<script>alert(1)</script> & `code`', value: 3, unit: 'ms', chart: 'latency' }], 'test');
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; code');
+  });
+});
