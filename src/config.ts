@@ -59,6 +59,8 @@ const envSchema = z.object({
   // Fields in one form: ours have at most five; more is a hand-made request.
   FORM_FIELD_LIMIT: positiveInt.max(10_000).default(100),
   SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
+  // Under the browser's 10 s wait for an acknowledgement, so a stalled database gets an answer.
+  MESSAGE_STORE_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   // Against slow clients (slowloris): how long a client may take to send its headers,
   // its whole request, and how long an idle keep-alive connection stays open.
@@ -111,6 +113,8 @@ export interface Config {
     bodyLimitBytes: number;
     formFieldLimit: number;
     socketMaxBufferBytes: number;
+    /** How long a send or mark-read may wait on the database before it is answered "not confirmed". */
+    messageStoreTimeoutMs: number;
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
@@ -168,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       formFieldLimit: e.FORM_FIELD_LIMIT,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+      messageStoreTimeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,

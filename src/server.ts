@@ -57,6 +57,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config,
     limiters,
     store: new MessageStore(createSerialWrites({ lock: writeLock })),
+    isDatabaseConnected: db.isConnected,
     deliveries: {
       notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
@@ -98,6 +99,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       const stopDraining = drain.start(config.shutdownTimeoutMs);
+      // Sends already accepted are stored and acknowledged before their sockets close;
+      // any that arrive from now on are refused with a clear answer.
+      await messaging.drain(config.shutdownTimeoutMs);
+      // The acknowledgements follow their stores by a few promise hops: let them go out.
+      await new Promise((resolve) => setImmediate(resolve));
       await io.close().catch(() => undefined);
       await stopped;
       stopDraining();

@@ -1,13 +1,13 @@
 // A conversation in the browser: the chat dialog (opened from any [data-chat-user]) and
-// the pane of /messages/:username share this view. User text only ever enters the page
-// through .text().
+// the pane of /messages/:username share this view. Sending goes through the send queue
+// (outbox.js): a message shows at once as pending, then as sent, or as failed with Retry.
+// User text only ever enters the page through .text().
 (() => {
   'use strict';
   const Parley = window.Parley;
   if (!Parley || !Parley.socket) return;
   const socket = Parley.socket;
   const $doc = $(document);
-  const SEND_TIMEOUT_MS = 10000;
   const NEAR_BOTTOM_PX = 80;
   const messageTemplate = document.querySelector('template[data-message-template]');
   let views = 0;
@@ -23,7 +23,6 @@
       this.$scroll = this.$root.find('[data-chat-scroll]');
       this.$form = this.$root.find('[data-chat-form]');
       this.$textarea = this.$form.find('textarea[name=content]');
-      this.$send = this.$form.find('[data-chat-send]');
       this.$error = this.$root.find('[data-chat-error]');
       this.$notice = this.$root.find('[data-chat-notice]');
       this.$older = this.$root.find('[data-chat-older]');
@@ -33,10 +32,9 @@
       this.loaded = false;
       /** The first load while it is in flight. */
       this.loading = null;
-      this.sending = false;
-      /** Kept after a failed send, so pressing Send again reuses its client id. */
-      this.pending = null;
       this.lastMarked = 0;
+      /** Ticks the "wait N s" of rate-limited messages while there are any. */
+      this.countdown = null;
       this.ns = `.chat${++views}`;
       this.$form.prop('noValidate', true);
       this.bind();
@@ -60,6 +58,11 @@
         this.loadOlder();
       });
       $doc.on(`parley:sendback${ns}`, (_e, data) => this.onSendback(data));
+      $doc.on(`parley:sent${ns}`, (_e, res) => this.onSent(res));
+      $doc.on(`parley:outbox${ns}`, (_e, entry) => this.showQueued(entry));
+      $doc.on(`parley:outbox-gone${ns}`, (_e, entry) => this.queuedItem(entry.clientId).remove());
+      this.$log.on(`click${ns}`, '[data-retry]', (event) => Parley.outbox.retry($(event.currentTarget).closest('li').attr('data-client-id')));
+      this.$log.on(`click${ns}`, '[data-discard]', (event) => Parley.outbox.discard($(event.currentTarget).closest('li').attr('data-client-id')));
       $doc.on(`parley:read${ns}`, (_e, data) => this.onRead(data));
       $doc.on(`parley:reconnect${ns}`, () => this.catchUp());
       $doc.on(`parley:connection${ns}`, (_e, up) => this.showConnection(up));
@@ -69,6 +72,8 @@
     destroy() {
       $doc.off(this.ns);
       this.$root.off(this.ns);
+      this.$log.off(this.ns);
+      clearInterval(this.countdown);
     }
 
     items() {
@@ -91,24 +96,101 @@
       return min;
     }
 
-    /** Shows a message once, in seq order, whatever order it arrives in. */
+    /** Shows a message once, in seq order, whatever order it arrives in; a queued copy of it becomes it. */
     add(message) {
       if (!message || typeof message._id !== 'string') return null;
       const exists = this.items().filter((_, el) => el.getAttribute('data-message-id') === message._id);
       if (exists.length) return null;
       const mine = message.from === Parley.me;
-      const li = messageTemplate.content.firstElementChild.cloneNode(true);
+      const queued = mine ? this.queuedItem(message.clientId) : $();
+      const li = queued.length ? queued.detach()[0] : messageTemplate.content.firstElementChild.cloneNode(true);
       const $li = $(li)
-        .attr({ 'data-message-id': message._id, 'data-seq': String(message.seq), 'data-from': message.from })
+        .attr({ 'data-message-id': message._id, 'data-seq': String(message.seq), 'data-from': message.from, 'data-client-id': message.clientId })
+        .removeAttr('data-state')
+        .removeClass('chat-msg-pending chat-msg-failed')
         .toggleClass('chat-msg-mine', mine)
         .toggleClass('chat-msg-theirs', !mine);
+      $li.find('[data-message-status], [data-message-actions]').remove();
       $li.find('[data-message-content]').text(message.content);
-      $li.find('[data-message-time]').attr('datetime', message.createdAt).text(Parley.formatDate(message.createdAt));
+      $li.find('[data-message-time]').prop('hidden', false).attr('datetime', message.createdAt).text(Parley.formatDate(message.createdAt));
+      // Stored messages in seq order, then what is still queued.
       const later = this.items().filter((_, el) => seqOf(el) > message.seq).first();
+      const firstQueued = this.$log.children('[data-state]').first();
       if (later.length) later.before(li);
+      else if (firstQueued.length) firstQueued.before(li);
       else this.$log.append(li);
       this.$empty.prop('hidden', true);
+      if (mine) Parley.outbox.confirm(message);
       return li;
+    }
+
+    /** The queued (not yet stored) copy of a message of ours, by client id. */
+    queuedItem(clientId) {
+      return this.$log.children('[data-state]').filter((_, el) => el.getAttribute('data-client-id') === clientId);
+    }
+
+    isFor(entry) {
+      return this.other.id && entry.to.id ? entry.to.id === this.other.id : sameName(entry.to.username, this.other.username);
+    }
+
+    /** Shows a queued message as pending (sending, waiting, retrying) or failed (with Retry). */
+    showQueued(entry) {
+      if (!this.loaded || this.olderPage || !this.isFor(entry)) return;
+      let $li = this.queuedItem(entry.clientId);
+      if (!$li.length) {
+        $li = $(messageTemplate.content.firstElementChild.cloneNode(true)).addClass('chat-msg-mine').removeClass('chat-msg-theirs').attr('data-client-id', entry.clientId);
+        $li.find('[data-message-content]').text(entry.content);
+        $li.find('[data-message-time]').prop('hidden', true);
+        $li.append('<span class="chat-status" data-message-status></span>');
+        this.$log.append($li);
+        this.$empty.prop('hidden', true);
+        this.scrollToBottom();
+      }
+      const failed = entry.state === 'failed';
+      $li.attr('data-state', entry.state).toggleClass('chat-msg-pending', !failed).toggleClass('chat-msg-failed', failed);
+      $li.find('[data-message-actions]').remove();
+      if (!failed) {
+        const status = entry.note ? `${entry.note} ${Parley.str('retrying')}` : Parley.str(Parley.outbox.isOffline() ? 'waiting' : 'sending');
+        $li.find('[data-message-status]').text(status).removeAttr('role');
+        return;
+      }
+      // A refusal is announced, and the member chooses: send again or remove it.
+      $li.find('[data-message-status]').attr('role', 'alert').text(entry.error || '');
+      const $actions = $('<span class="chat-actions" data-message-actions></span>').appendTo($li);
+      $('<button type="button" class="btn btn-link btn-sm p-0" data-retry></button>').text(Parley.str('retry')).appendTo($actions);
+      $('<button type="button" class="btn btn-link btn-sm p-0" data-discard></button>').text(Parley.str('discard')).appendTo($actions);
+      if (entry.retryAt > Date.now()) {
+        $('<span class="chat-wait" data-wait></span>').attr('data-until', String(entry.retryAt)).prependTo($actions);
+        this.tick();
+      }
+    }
+
+    /** Counts down "wait N s" on rate-limited messages; Retry comes back when it reaches 0. */
+    tick() {
+      const waits = this.$log.find('[data-wait]');
+      waits.each((_, el) => {
+        const seconds = Math.ceil((Number(el.getAttribute('data-until')) - Date.now()) / 1000);
+        const $retry = $(el).siblings('[data-retry]');
+        if (seconds > 0) {
+          $(el).text(Parley.str('wait', { seconds }));
+          $retry.prop('disabled', true);
+        } else {
+          $(el).remove();
+          $retry.prop('disabled', false);
+        }
+      });
+      const counting = this.$log.find('[data-wait]').length > 0;
+      if (counting && !this.countdown) this.countdown = setInterval(() => this.tick(), 1000);
+      if (!counting) {
+        clearInterval(this.countdown);
+        this.countdown = null;
+      }
+    }
+
+    /** Everything queued for this conversation; what the server already has is confirmed first. */
+    showAllQueued() {
+      this.items().each((_, el) => Parley.outbox.confirm({ from: el.getAttribute('data-from'), clientId: el.getAttribute('data-client-id') }));
+      Parley.outbox.entriesFor(this.other).forEach((entry) => this.showQueued(entry));
     }
 
     isNearBottom() {
@@ -145,40 +227,29 @@
       else this.showNotice('connection', Parley.str('reconnecting'));
     }
 
-    setSending(on) {
-      this.sending = on;
-      this.$root.attr('aria-busy', on ? 'true' : 'false');
-      this.$send.prop('disabled', on).text(Parley.str(on ? 'sending' : 'send'));
-    }
-
+    /** Queues the message: it shows at once, and is sent as soon as it can be. */
     send() {
-      if (this.sending) return;
       const content = String(this.$textarea.val() || '');
       if (!content.trim()) {
         this.showError(Parley.str('empty'));
         this.$textarea.trigger('focus');
         return;
       }
-      const clientId = this.pending && this.pending.content === content ? this.pending.clientId : Parley.clientId();
-      this.pending = { content, clientId };
-      const payload = { content, client_id: clientId };
-      if (this.other.id) payload.to_user = this.other.id;
-      else payload.to_username = this.other.username;
-      this.setSending(true);
-      socket.timeout(SEND_TIMEOUT_MS).emit('privatemsg', payload, (err, res) => {
-        this.setSending(false);
-        if (err || !res) return this.showError(Parley.str('timeout'));
-        if (!res.ok) return this.showError(res.error || Parley.str('timeout'));
-        this.pending = null;
-        if (this.$textarea.val() === content) this.$textarea.val('');
-        this.hideError();
-        if (!this.other.id && res.friend) this.other.id = res.friend._id;
-        this.add(res.message);
-        this.scrollToBottom();
-        if (res.online === false) this.showNotice('offline', Parley.str('offline', { username: this.other.username }));
-        else this.hideNotice('offline');
-        $doc.trigger('parley:sent', [res]);
-      });
+      this.hideError();
+      this.$textarea.val('');
+      Parley.outbox.add({ id: this.other.id, username: this.other.username }, content);
+      this.scrollToBottom();
+    }
+
+    /** The server stored a message of ours, sent from this tab. */
+    onSent(res) {
+      if (!res.friend || !this.isThisConversation(res.friend)) return;
+      if (!this.other.id) this.other.id = res.friend._id;
+      if (this.olderPage) return;
+      this.add(res.message);
+      this.scrollToBottom();
+      if (res.online === false) this.showNotice('offline', Parley.str('offline', { username: this.other.username }));
+      else this.hideNotice('offline');
     }
 
     isThisConversation(friend) {
@@ -241,6 +312,7 @@
           this.readUpTo = res.readUpTo || 0;
           res.messages.forEach((m) => this.add(m));
           this.loaded = true;
+          this.showAllQueued();
           this.$root.find('[data-chat-loading]').prop('hidden', true);
           this.$empty.prop('hidden', this.items().length > 0);
           this.$older.prop('hidden', !res.hasOlder);
@@ -351,6 +423,7 @@
   if (page) {
     const view = new ChatView(page, { id: page.getAttribute('data-chat-with-id'), username: page.getAttribute('data-chat-with') });
     view.loaded = true;
+    view.showAllQueued();
     // The server marked this page read when it rendered it.
     view.lastMarked = view.newestSeq((el) => el.getAttribute('data-from') !== Parley.me);
     view.renderSeen();

@@ -1,14 +1,12 @@
 // The messages page: the conversation list kept live (new messages, unread counts,
-// catch-up after a reconnect) and the compose form sent over the socket, with username
-// suggestions. Without JavaScript the form posts to /messages through the same service.
+// catch-up after a reconnect) and the compose form sent through the send queue, with
+// username suggestions. Without JavaScript the form posts to /messages through the same service.
 (() => {
   'use strict';
   const Parley = window.Parley;
   const $list = $('[data-conversation-list]');
   if (!Parley || !Parley.socket || !$list.length) return;
-  const socket = Parley.socket;
   const $doc = $(document);
-  const SEND_TIMEOUT_MS = 10000;
   const PREVIEW_LENGTH = 120;
   const rowTemplate = document.querySelector('template[data-conversation-template]');
 
@@ -78,50 +76,66 @@
   });
 
   // --- Compose ---------------------------------------------------------------------
+  // The message goes through the send queue like any other: kept until the server has it.
   const $compose = $('[data-compose-form]');
   const $to = $compose.find('input[name=to]');
   const $content = $compose.find('textarea[name=content]');
   const $send = $compose.find('[data-compose-send]');
   const $error = $('[data-compose-error]');
   const $status = $('[data-compose-status]');
-  let sending = false;
-  let pending = null;
+  /** The client id of the form's message while it is queued. */
+  let composing = null;
+
+  function setComposing(clientId) {
+    composing = clientId;
+    $send.prop('disabled', Boolean(clientId)).text(Parley.str(clientId ? 'sending' : 'send'));
+    $compose.attr('aria-busy', clientId ? 'true' : 'false');
+  }
+
+  function showError(text, field) {
+    $status.prop('hidden', true).empty();
+    $error.text(text).prop('hidden', false);
+    const $field = field === 'to' ? $to : $content;
+    if (field) $field.attr('aria-invalid', 'true');
+    $field.trigger('focus');
+  }
 
   $compose.on('submit', (event) => {
     event.preventDefault();
-    if (sending) return;
+    if (composing) return;
     const to = String($to.val() || '').trim();
     const content = String($content.val() || '');
-    const same = pending && pending.to === to && pending.content === content;
-    pending = { to, content, clientId: same ? pending.clientId : Parley.clientId() };
-    sending = true;
-    $send.prop('disabled', true).text(Parley.str('sending'));
-    $compose.attr('aria-busy', 'true');
-    socket.timeout(SEND_TIMEOUT_MS).emit('privatemsg', { to_username: to, content, client_id: pending.clientId }, (err, res) => {
-      sending = false;
-      $send.prop('disabled', false).text(Parley.str('send'));
-      $compose.attr('aria-busy', 'false');
-      if (err || !res || !res.ok) {
-        $status.prop('hidden', true).empty();
-        $error.text((res && res.error) || Parley.str('timeout')).prop('hidden', false);
-        const $field = res && res.field === 'to' ? $to : $content;
-        if (res && res.field) $field.attr('aria-invalid', 'true');
-        $field.trigger('focus');
-        return;
-      }
-      pending = null;
-      $to.add($content).removeAttr('aria-invalid');
-      $error.prop('hidden', true).text('');
-      $content.val('');
-      const username = res.friend.username;
-      $status
-        .empty()
-        .append(document.createTextNode(`${Parley.str('sent', { username })} `))
-        .append($('<a></a>').attr('href', `/messages/${encodeURIComponent(username)}`).text(Parley.str('open')))
-        .prop('hidden', false);
-      if (res.online === false) $status.append(document.createTextNode(` ${Parley.str('offline', { username })}`));
-      showMessage(res.friend, res.message);
-    });
+    if (!content.trim()) return showError(Parley.str('empty'), 'content');
+    $error.prop('hidden', true).text('');
+    setComposing(Parley.outbox.add({ id: null, username: to }, content, { compose: true }).clientId);
+  });
+
+  $doc.on('parley:outbox', (_e, entry) => {
+    if (!entry.compose) return;
+    if (entry.state === 'failed') {
+      if (entry.clientId === composing) setComposing(null);
+      // The form still holds the text: the refused copy need not stay queued.
+      showError(entry.error, entry.field);
+      Parley.outbox.discard(entry.clientId);
+    } else if (entry.clientId === composing) {
+      const waiting = entry.note ? `${entry.note} ${Parley.str('retrying')}` : Parley.outbox.isOffline() ? Parley.str('queued') : '';
+      $status.text(waiting).prop('hidden', !waiting);
+    }
+  });
+
+  $doc.on('parley:sent', (_e, res, entry) => {
+    if (!entry || !entry.compose) return;
+    if (entry.clientId === composing) setComposing(null);
+    $to.add($content).removeAttr('aria-invalid');
+    $error.prop('hidden', true).text('');
+    if ($content.val() === entry.content) $content.val('');
+    const username = res.friend.username;
+    $status
+      .empty()
+      .append(document.createTextNode(`${Parley.str('sent', { username })} `))
+      .append($('<a></a>').attr('href', `/messages/${encodeURIComponent(username)}`).text(Parley.str('open')))
+      .prop('hidden', false);
+    if (res.online === false) $status.append(document.createTextNode(` ${Parley.str('offline', { username })}`));
   });
 
   // Suggestions as the member types: people they talk with first, then other members.

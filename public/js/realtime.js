@@ -76,6 +76,11 @@
     $doc.trigger('parley:connection', [true]);
   });
   socket.on('disconnect', () => $doc.trigger('parley:connection', [false]));
+  // A handshake refused by the server is final for socket.io-client; when the reason may
+  // pass (the database was away), try again by ourselves.
+  socket.on('connect_error', (err) => {
+    if (!socket.active && err && err.data && err.data.code === 'unavailable') setTimeout(() => socket.connect(), 5000);
+  });
 
   socket.on('sendback', (data) => {
     if (data && data.message) $doc.trigger('parley:sendback', [data]);

@@ -22,6 +22,7 @@ export function profilesRouter(): Router {
         replyCount: user.replyCount,
       },
       isSelf: req.user?._id.equals(user._id) ?? false,
+      isBlocked: (req.user?.blocked ?? []).includes(user._id.toString()),
     });
   });
   return router;

@@ -3,6 +3,7 @@
 // changed from the cache.
 import mongoose from 'mongoose';
 import { UserModel } from '../accounts/user-model.ts';
+import { writeUser } from '../accounts/user-writes.ts';
 import { isDuplicateKey } from '../db/errors.ts';
 import type { KeyLock } from '../db/redis-lock.ts';
 import { createSerialWrites } from '../db/serial-writes.ts';
@@ -107,7 +108,7 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
           lastActivityAt: now,
           replyCount: 0,
         });
-        await UserModel.updateOne({ _id: author.id }, { $inc: { postCount: 1 } }).exec();
+        await writeUser(author.id, () => UserModel.updateOne({ _id: author.id }, { $inc: { postCount: 1 } }).exec());
         await feedAfterWrite(feedEntry(post), true);
         return post._id.toString();
       });
@@ -134,7 +135,7 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
           body,
           createdAt: now,
         });
-        await UserModel.updateOne({ _id: author.id }, { $inc: { replyCount: 1 } }).exec();
+        await writeUser(author.id, () => UserModel.updateOne({ _id: author.id }, { $inc: { replyCount: 1 } }).exec());
         cache.invalidate(`post:${postId}`);
         cache.invalidate(`replies:${postId}:`);
         await feedAfterWrite(feedEntry(post), false);

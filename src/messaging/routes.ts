@@ -1,9 +1,11 @@
 // The messages pages, their no-JavaScript forms, and the JSON the browser code reads.
 // Sending by form goes through the same service as sending by socket.
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { UserDocument } from '../accounts/user-model.ts';
 import type { AppDeps } from '../app.ts';
 import { NotFoundError, ValidationError } from '../http/errors.ts';
 import { requireUser } from '../http/locals.ts';
+import { blockingRouter, hasBlocked } from './blocking.ts';
 import { party } from './service.ts';
 import type { Refusal } from './service.ts';
 import type { Party } from './store.ts';
@@ -22,6 +24,13 @@ const STATUS: Record<Refusal['code'], number> = {
 
 function me(req: Request): Party {
   return { id: req.user!._id.toString(), username: req.user!.username };
+}
+
+/** The other member of a conversation; one who has blocked the viewer shows no presence to them. */
+type Other = Party & { blocksViewer: boolean };
+
+function asOther(req: Request, user: UserDocument): Other {
+  return { ...party(user), blocksViewer: (user.blocked ?? []).includes(me(req).id) };
 }
 
 /** JSON endpoints answer 401 rather than redirecting to the sign-in page. */
@@ -52,17 +61,17 @@ export function messagingRouter(deps: AppDeps): Router {
   }
 
   /** The other member named in the URL; a member's own name sends them to the list. */
-  async function otherFrom(req: Request): Promise<Party> {
+  async function otherFrom(req: Request): Promise<Other> {
     const user = await messaging.findOther({ username: String(req.params.username ?? '') });
     if (!user) throw new NotFoundError('messaging.error.unknownUser');
-    return party(user);
+    return asOther(req, user);
   }
 
-  async function renderConversation(req: Request, res: Response, other: Party, status = 200, form?: { error: string; content: string }) {
+  async function renderConversation(req: Request, res: Response, other: Other, status = 200, form?: { error: string; content: string }) {
     const query = historyQuerySchema.safeParse(req.query);
     if (!query.success) throw new ValidationError(firstIssue(query.error));
     const before = req.method === 'GET' ? query.data.before : undefined;
-    const view = await messaging.history(me(req), other, { before });
+    const view = await messaging.history(me(req), other, { before }, { presence: !other.blocksViewer });
     const newest = view.messages.at(-1)?.seq;
     // Opening the newest page is reading it: clear its unread count here and in every tab.
     if (before === undefined && newest !== undefined) {
@@ -71,6 +80,7 @@ export function messagingRouter(deps: AppDeps): Router {
     }
     res.status(status).render('messages/conversation', {
       title: other.username,
+      isBlocked: hasBlocked(req, other.id),
       other: view.user,
       messages: view.messages,
       hasOlder: view.hasOlder,
@@ -81,6 +91,8 @@ export function messagingRouter(deps: AppDeps): Router {
       values: { content: form?.content.slice(0, maxLength) ?? '' },
     });
   }
+
+  router.use(blockingRouter());
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 
@@ -104,9 +116,10 @@ export function messagingRouter(deps: AppDeps): Router {
   router.get('/messages/:username/history', requireUserJson, async (req, res) => {
     const query = historyQuerySchema.safeParse(req.query);
     if (!query.success) return res.status(400).json({ ok: false, error: req.t(firstIssue(query.error)) });
-    const other = await messaging.findOther({ username: String(req.params.username ?? '') });
-    if (!other) return res.status(404).json({ ok: false, error: req.t('messaging.error.unknownUser') });
-    res.json({ ok: true, ...(await messaging.history(me(req), party(other), query.data)) });
+    const user = await messaging.findOther({ username: String(req.params.username ?? '') });
+    if (!user) return res.status(404).json({ ok: false, error: req.t('messaging.error.unknownUser') });
+    const them = asOther(req, user);
+    res.json({ ok: true, ...(await messaging.history(me(req), them, query.data, { presence: !them.blocksViewer })) });
   });
 
   router.get('/messages/:username', requireUser, async (req, res) => {

@@ -8,7 +8,8 @@ import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
 import { conversationId, entryKey, type StoredMessage } from './models.ts';
-import { firstIssue, issueField, markReadSchema, privateMessageSchema } from './schemas.ts';
+import { createInFlight, withDeadline } from './in-flight.ts';
+import { firstIssue, issueField, markReadSchema, privateMessageSchema, type PrivateMessage } from './schemas.ts';
 import { MessageStore, type HistorySlice, type Party } from './store.ts';
 
 export type { Notify };
@@ -26,6 +27,11 @@ export interface MessagingDeps {
   limiters: { message: Limiter };
   deliveries: Deliveries;
   store?: MessageStore;
+  /**
+   * False while the database is away. Writes are then refused at once: the driver would
+   * otherwise hold each one for its whole server-selection timeout before failing.
+   */
+  isDatabaseConnected?: () => boolean;
 }
 
 /** A failure before translation: `error` is a translation key. */
@@ -92,6 +98,46 @@ export function createMessagingService(deps: MessagingDeps) {
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
   const schema = privateMessageSchema(deps.config.limits.messageMaxLength);
+  const isDatabaseConnected = deps.isDatabaseConnected ?? (() => true);
+  const writes = createInFlight();
+
+  /** Why a write cannot start now, if it cannot. */
+  function cannotWrite(): Refusal | undefined {
+    if (!writes.accepting) return refuse('unavailable', 'messaging.error.restarting');
+    if (!isDatabaseConnected()) return refuse('unavailable', 'messaging.error.unavailable');
+    return undefined;
+  }
+
+  /**
+   * A database that stalls without dropping the connection (frozen, overloaded) would
+   * leave the caller waiting for good; after the store timeout the caller is told the
+   * write is not confirmed, while the write itself goes on. Resending with the same
+   * client id is then safe either way.
+   */
+  function answerInTime<T>(work: Promise<T>): Promise<T | Refusal> {
+    return withDeadline<T | Refusal>(work, deps.config.limits.messageStoreTimeoutMs, () => refuse('unavailable', 'messaging.error.notConfirmed'));
+  }
+
+  /**
+   * Sends being written, by message id. A resend that arrives while its first attempt is
+   * still being written (the sender was told "not confirmed", or lost the answer) waits
+   * for that attempt instead of racing it: two writers of one message could each count
+   * it unread, or push it to its page twice.
+   */
+  const sending = new Map<string, Promise<SendResult>>();
+
+  function startSend(sender: Sender, input: PrivateMessage): Promise<SendResult> {
+    const clientId = input.client_id ?? crypto.randomBytes(16).toString('hex');
+    const id = messageId(sender.id, clientId);
+    let work = sending.get(id);
+    if (!work) {
+      work = writes.run(() => storeAndDeliver(sender, { ...input, client_id: clientId }));
+      sending.set(id, work);
+      const forget = () => sending.delete(id);
+      work.then(forget, forget);
+    }
+    return answerInTime(work);
+  }
 
   async function findOther(by: { id?: string; username?: string }): Promise<UserDocument | null> {
     if (by.id !== undefined) return findUserById(by.id);
@@ -128,9 +174,14 @@ export function createMessagingService(deps: MessagingDeps) {
     if (!parsed.success) {
       return refuse('invalid', firstIssue(parsed.error), { field: issueField(parsed.error), vars: { maximum: deps.config.limits.messageMaxLength } });
     }
-    const { to_user, to_username, content } = parsed.data;
-    if (to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
+    if (parsed.data.to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
+    // Checked before the rate limit: a send the database could not take costs no points.
+    // No await between the check and run(): shutdown cannot slip in between.
+    return cannotWrite() ?? startSend(sender, parsed.data);
+  }
 
+  async function storeAndDeliver(sender: Sender, input: PrivateMessage & { client_id: string }): Promise<SendResult> {
+    const { to_user, to_username, content, client_id: clientId } = input;
     // Before any database read, so that probing for usernames costs points too.
     const limit = await deps.limiters.message.consume(sender.id);
     if (!limit.ok) return refuse('rateLimited', 'messaging.error.rateLimited', { retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
@@ -139,14 +190,13 @@ export function createMessagingService(deps: MessagingDeps) {
     if (!recipientDoc) return refuse('notFound', 'messaging.error.unknownUser', { field: 'to' });
     const recipient = party(recipientDoc);
     if (recipient.id === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
-    // Blocking (issue 6) hooks in here: nothing is stored or delivered, and the error
-    // says no more than that the message cannot be sent.
+    // Nothing is stored or delivered, and the error says no more than that the message
+    // cannot be sent: not that there was a block, nor whether the member is online.
     if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
 
     // Asked now, answered while the message is stored: with scale-out it may be a question to the other processes.
     const recipientOnline = isOnline(recipient.id);
     recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
-    const clientId = parsed.data.client_id ?? crypto.randomBytes(16).toString('hex');
     const id = messageId(sender.id, clientId);
     const conv = conversationId(sender.id, recipient.id);
     const now = new Date();
@@ -192,17 +242,28 @@ export function createMessagingService(deps: MessagingDeps) {
   async function markRead(reader: Party, input: unknown): Promise<Exclude<MarkReadAck, Failure> | Refusal> {
     const parsed = markReadSchema.safeParse(input);
     if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
-    const other = await findOther({ id: parsed.data.user, username: parsed.data.username });
-    if (!other) return refuse('notFound', 'messaging.error.unknownUser');
-    const state = await markReadWith(reader, party(other), parsed.data.upTo);
-    return { ok: true, total: state.total, count: state.count };
+    const { user, username, upTo } = parsed.data;
+    return (
+      cannotWrite() ??
+      answerInTime(
+        writes.run(async () => {
+          const other = await findOther({ id: user, username });
+          if (!other) return refuse('notFound', 'messaging.error.unknownUser');
+          const state = await markReadWith(reader, party(other), upTo);
+          return { ok: true as const, total: state.total, count: state.count };
+        }),
+      )
+    );
   }
 
-  /** A slice of the conversation between `viewer` and `other`, oldest first. */
-  async function history(viewer: Party, other: Party, query: { before?: number; after?: number }): Promise<HistoryView> {
+  /**
+   * A slice of the conversation between `viewer` and `other`, oldest first. Without
+   * `presence` (the other has blocked the viewer) the other person shows as offline.
+   */
+  async function history(viewer: Party, other: Party, query: { before?: number; after?: number }, options: { presence?: boolean } = {}): Promise<HistoryView> {
     const slice = await store.history(conversationId(viewer.id, other.id), query);
     return {
-      user: { ...userView(other), online: await isOnline(other.id) },
+      user: { ...userView(other), online: options.presence !== false && (await isOnline(other.id)) },
       messages: slice.messages.map(toMessageView),
       hasOlder: slice.hasOlder,
       hasNewer: slice.hasNewer,
@@ -237,5 +298,14 @@ export function createMessagingService(deps: MessagingDeps) {
     inbox,
     unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
     findOther,
+    /**
+     * For shutdown: refuses new sends and mark-reads from now on, and resolves once those
+     * already under way are stored (and so acknowledged), or after `timeoutMs`.
+     */
+    drain: (timeoutMs: number) => writes.close(timeoutMs),
+    /** Sends and mark-reads under way (diagnostics, tests). */
+    get writesInFlight() {
+      return writes.size;
+    },
   };
 }

@@ -15,7 +15,7 @@ import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
-import type { ClientToServerEvents, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
+import type { ClientToServerEvents, Failure, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
 import { Presence } from './presence.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -112,22 +112,24 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   io.use((socket, next) => {
     const req = socket.request as Request;
     const locale = localeFromRequest(req);
-    const refuse = (key: string) => {
+    // A refused handshake is final for socket.io-client; `code` tells a browser whether
+    // trying again later can help ('unavailable') or only signing in can ('signIn').
+    const refuse = (code: 'signIn' | 'unavailable') => {
       const err = new Error('unauthorized') as Error & { data?: unknown };
-      err.data = { error: translator(locale)(key) };
+      err.data = { error: translator(locale)(`messaging.error.${code}`), code };
       next(err);
     };
     const userId = req.session?.userId;
-    if (!userId) return refuse('messaging.error.signIn');
+    if (!userId) return refuse('signIn');
     findUserById(userId).then(
       (user) => {
-        if (!user) return refuse('messaging.error.signIn');
+        if (!user) return refuse('signIn');
         socket.data = { userId: user._id.toString(), username: user.username, locale };
         next();
       },
       (err: unknown) => {
         log.error({ err }, 'socket handshake: could not load the user');
-        refuse('messaging.error.unavailable');
+        refuse('unavailable');
       },
     );
   });
@@ -151,6 +153,13 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
       return true;
     }, false);
     socket.on('disconnect', () => presence.remove(userId, socket.id));
+    // An event nobody handles still gets an answer when the client waits for one.
+    // ('error' has Socket.IO's own no-op listener, which answers nothing.)
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      const ack = args.at(-1);
+      if (typeof ack !== 'function' || (typeof event === 'string' && event !== 'error' && socket.listenerCount(event) > 0)) return;
+      (ack as (failure: Failure) => void)({ ok: false, code: 'invalid', error: translator(socket.data.locale)('messaging.error.unknownEvent') });
+    });
 
     for (const feature of deps.features) feature(socket);
   });

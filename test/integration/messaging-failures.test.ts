@@ -1,9 +1,16 @@
 // When storing fails, a send is answered at once with a safe, clear error: never an ack
 // for a message that was not stored, never a crash, never internals.
-import { describe, expect, it } from 'vitest';
-import { useTestServer } from '../support/messaging.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MessageModel } from '../../src/messaging/models.ts';
+import type { SendAck } from '../../src/realtime/events.ts';
+import { accepted, sendRaw, useTestServer } from '../support/messaging.ts';
+import { startOwnDatabase, type OwnDatabase } from '../support/own-database.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 import { collect, connectAs, emitAck } from '../support/sockets.ts';
-import { registerUser } from '../support/users.ts';
+import { registerUser, type SignedInUser } from '../support/users.ts';
+
+const UNAVAILABLE = 'Messages cannot be stored right now, so nothing was sent. Please try again in a moment.';
+const NOT_CONFIRMED = 'The database did not answer in time, so the message is not confirmed. Sending it again is safe: it will not be stored twice.';
 
 const running = useTestServer();
 
@@ -16,11 +23,99 @@ describe('with the database gone', () => {
     await server.db.connection.close();
 
     const ack = await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: 'into the void' });
-    expect(ack).toEqual({ ok: false, code: 'unavailable', error: 'Messages cannot be stored right now, so nothing was sent. Please try again in a moment.' });
+    expect(ack).toEqual({ ok: false, code: 'unavailable', error: UNAVAILABLE });
     expect(await emitAck(bobSocket, 'markread', { user: alice.id })).toMatchObject({ ok: false, code: 'unavailable' });
     // Bad input is still answered as bad input, without the database.
     expect(await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: '' })).toMatchObject({ ok: false, code: 'invalid' });
     expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
     expect(delivered).toEqual([]);
   });
+});
+
+// A database engine of this file's own, stopped and started again under the running app.
+describe('with the database stopped and started again under a running app', () => {
+  let db: OwnDatabase;
+  let server: TestServer;
+  let alice: SignedInUser;
+  let bob: SignedInUser;
+  beforeAll(async () => {
+    db = await startOwnDatabase();
+    server = await startTestServer({ MONGODB_URI: db.uri, MESSAGE_STORE_TIMEOUT_MS: '1000' });
+    [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.remove();
+  });
+
+  /** Waits for the app's driver to find the database again; no sleeping on a guess. */
+  async function reconnected(): Promise<void> {
+    while (!server.db.isConnected()) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  it('answers sends at once while it is down, stores and delivers nothing, and sends work again by themselves once it is back', async () => {
+    const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
+    const delivered = collect(bobSocket, 'sendback');
+    const first = accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'before', client_id: 'outage-0' }));
+
+    await db.stop();
+    // Before the app has noticed, the send waits on the driver until the store timeout:
+    // not confirmed (the browser resends it later with the same client id).
+    const unnoticed = await sendRaw(aliceSocket, { to_user: bob.id, content: 'during outage-1', client_id: 'outage-1' });
+    expect(unnoticed).toMatchObject({ ok: false, code: 'unavailable' });
+    expect([UNAVAILABLE, NOT_CONFIRMED]).toContain((unnoticed as { error: string }).error);
+    while (server.db.isConnected()) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Once it has, at once: nothing was sent.
+    for (const clientId of ['outage-2', 'outage-3']) {
+      const ack = await sendRaw(aliceSocket, { to_user: bob.id, content: `during ${clientId}`, client_id: clientId });
+      expect(ack).toEqual({ ok: false, code: 'unavailable', error: UNAVAILABLE });
+    }
+    expect(await emitAck(bobSocket, 'markread', { user: alice.id })).toEqual({ ok: false, code: 'unavailable', error: UNAVAILABLE });
+    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+
+    await db.start();
+    await reconnected();
+    // The same connection, not a new one: the app recovered by itself.
+    const resent = accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'during outage-1', client_id: 'outage-1' }));
+    const after = accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'after', client_id: 'outage-4' }));
+    expect(aliceSocket.connected && bobSocket.connected).toBe(true);
+
+    const stored = await MessageModel.find({ from: alice.id }).lean();
+    expect(stored.map((m) => m.clientId).sort()).toEqual(['outage-0', 'outage-1', 'outage-4']);
+    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+    expect(delivered.map((p) => p.message._id)).toEqual([first.message._id, resent.message._id, after.message._id]);
+    const inbox = await bob.agent.get('/api/inbox');
+    expect(inbox.body.total).toBe(3);
+  });
+
+  it.runIf(inject('dbEngine') !== 'mongodb')(
+    'answers within the store timeout when the database stalls, and a resend after it wakes stores the message once',
+    async () => {
+      const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
+      const delivered = collect(bobSocket, 'sendback');
+      const payload = { to_user: bob.id, content: 'through the stall', client_id: 'stall-1' };
+      const unreadBefore = (await bob.agent.get('/api/inbox')).body.total as number;
+      db.freeze();
+      let acks: SendAck[];
+      try {
+        // The browser's queue sends it again with the same client id while the first
+        // attempt is still stuck: the second must wait for the first, not race it.
+        acks = [await sendRaw(aliceSocket, payload), await sendRaw(aliceSocket, payload)];
+      } finally {
+        db.thaw();
+      }
+      expect(acks).toEqual([1, 2].map(() => ({ ok: false, code: 'unavailable', error: NOT_CONFIRMED })));
+      while (server.messaging.writesInFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const resent = accepted(await sendRaw(aliceSocket, payload));
+      expect(await MessageModel.countDocuments({ clientId: 'stall-1' })).toBe(1);
+      expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+      expect(delivered.map((p) => p.message._id)).toEqual([resent.message._id]);
+      expect((await bob.agent.get('/api/inbox')).body.total).toBe(unreadBefore + 1);
+      const history = await bob.agent.get(`/messages/${alice.username}/history`);
+      expect(history.body.messages.filter((m: { _id: string }) => m._id === resent.message._id)).toHaveLength(1);
+      // One attempt numbered the message; the resend after it finished repaired nothing
+      // and only used up a number. A second writer racing the first would have used another.
+      expect(history.body.latestSeq - resent.message.seq).toBe(1);
+    },
+  );
 });

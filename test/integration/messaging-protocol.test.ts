@@ -24,6 +24,8 @@ describe('the handshake', () => {
     const err = await connectError(socket);
     expect(err.message).toBe('unauthorized');
     expect(err.data?.error).toBe('Please sign in to use messaging.');
+    // Only signing in can help: the browser does not retry this one by itself.
+    expect(err.data?.code).toBe('signIn');
   });
 
   it('refuses a session cookie that is not signed by the server', async () => {
@@ -204,7 +206,7 @@ describe('privatemsg', () => {
     const received = collect(ivySocket, 'sendback');
     const halSocket = await connectAs(server.url, hal);
     const ack = await send(halSocket, { to_user: ivy.id, content: 'let me in' });
-    expect(ack).toMatchObject({ ok: false, code: 'blocked', error: 'This member is not accepting messages from you.' });
+    expect(ack).toMatchObject({ ok: false, code: 'blocked', error: "You can't send messages to this member." });
     expect(await MessageModel.countDocuments({ from: hal.id })).toBe(0);
     expect(await emitAck(ivySocket, 'adduser', ivy.id)).toBe(true);
     expect(received).toEqual([]);

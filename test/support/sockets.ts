@@ -13,6 +13,8 @@ export interface ConnectOptions {
   transports?: ('websocket' | 'polling')[];
   /** Wait for `connect` (default) or return at once. */
   wait?: boolean;
+  /** Reconnect by itself after a lost connection, as the browser's client does (quickly, for tests). */
+  reconnect?: boolean;
 }
 
 /** A socket signed in as `user` (or anonymous with `null`), connected. */
@@ -23,7 +25,9 @@ export async function connectAs(url: string, user: Pick<SignedInUser, 'cookie'> 
   const socket: ClientSocket = connect(url, {
     extraHeaders: headers,
     transports: options.transports ?? ['websocket'],
-    reconnection: false,
+    reconnection: options.reconnect ?? false,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 500,
     forceNew: true,
     timeout: 5000,
   });
@@ -38,10 +42,10 @@ export async function connectAs(url: string, user: Pick<SignedInUser, 'cookie'> 
 }
 
 /** The error a refused connection reports. */
-export function connectError(socket: ClientSocket): Promise<Error & { data?: { error?: string } }> {
+export function connectError(socket: ClientSocket): Promise<Error & { data?: { error?: string; code?: string } }> {
   return new Promise((resolve, reject) => {
     socket.once('connect', () => reject(new Error('connected, but should have been refused')));
-    socket.once('connect_error', (err) => resolve(err as Error & { data?: { error?: string } }));
+    socket.once('connect_error', (err) => resolve(err as Error & { data?: { error?: string; code?: string } }));
   });
 }
 
