@@ -117,7 +117,8 @@
     inFlight = next.clientId;
     socket.timeout(SEND_TIMEOUT_MS).emit('privatemsg', payloadOf(next), (err, res) => {
       inFlight = null;
-      if (err || !res) retryLater(next, Parley.str('no-answer'));
+      // No answer: the connection dropped (resent on reconnect), or the server took too long.
+      if (err || !res) retryLater(next, socket.connected ? Parley.str('no-answer') : null);
       else if (res.ok) acknowledged(next, res);
       else if (PASSING.has(res.code)) retryLater(next, res.error);
       else refused(next, res);
