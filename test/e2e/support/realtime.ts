@@ -50,10 +50,17 @@ export function watchRealtime(page: Page): void {
       if (match?.[1]) state.pendingAcks.add(match[1]);
     }
   };
-  const received = (payload: string) => {
+  // Which connection the current "ready" came from: a WebSocket dropped by a quick offline
+  // toggle can report its close after its successor was acknowledged, and that late close
+  // must not mark the page offline again.
+  let readyVia: unknown;
+  const received = (payload: string, via: unknown) => {
     for (const packet of payload.split(PACKET_SEPARATOR)) {
       const match = ACK.exec(packet);
-      if (match?.[1] && state.pendingAcks.delete(match[1]) && match[2] === 'true') setReady(true);
+      if (match?.[1] && state.pendingAcks.delete(match[1]) && match[2] === 'true') {
+        readyVia = via;
+        setReady(true);
+      }
     }
   };
 
@@ -69,18 +76,18 @@ export function watchRealtime(page: Page): void {
   page.on('response', (response) => {
     const request = response.request();
     if (isPolling(request) && request.method() === 'GET' && response.ok()) {
-      response.text().then(received, () => undefined);
+      response.text().then((body) => received(body, 'polling'), () => undefined);
     }
   });
   page.on('websocket', (socket: WebSocket) => {
     if (!isSocketIo(socket.url())) return;
     const generation = state.generation;
     socket.on('framesent', ({ payload }) => sent(text(payload)));
-    socket.on('framereceived', ({ payload }) => received(text(payload)));
+    socket.on('framereceived', ({ payload }) => received(text(payload), socket));
     // Socket.IO upgrades to a WebSocket; when that closes, the page is offline until it
     // reconnects and is acknowledged again.
     socket.on('close', () => {
-      if (generation === state.generation) setReady(false);
+      if (generation === state.generation && (readyVia === socket || !state.ready)) setReady(false);
     });
   });
 }
