@@ -15,24 +15,6 @@ const NOT_CONFIRMED = 'The database did not answer in time, so the message is no
 
 const running = useTestServer();
 
-describe('with the database gone', () => {
-  it('refuses sends and mark-reads with a clear error and delivers nothing', async () => {
-    const server = running.current;
-    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
-    const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
-    const delivered = collect(bobSocket, 'sendback');
-    await server.db.connection.close();
-
-    const ack = await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: 'into the void' });
-    expect(ack).toEqual({ ok: false, code: 'unavailable', error: UNAVAILABLE });
-    expect(await emitAck(bobSocket, 'markread', { user: alice.id })).toMatchObject({ ok: false, code: 'unavailable' });
-    // Bad input is still answered as bad input, without the database.
-    expect(await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: '' })).toMatchObject({ ok: false, code: 'invalid' });
-    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
-    expect(delivered).toEqual([]);
-  });
-});
-
 describe('a send that failed half way', () => {
   // What an engine error (FerretDB's "database is locked" under load, a dropped
   // connection) leaves behind: the message and its history page written, the inboxes not.
@@ -61,6 +43,24 @@ describe('a send that failed half way', () => {
     expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
     expect(delivered).toHaveLength(1);
     expect((await bob.agent.get('/api/inbox')).body.total).toBe(1);
+  });
+});
+
+describe('with the database gone', () => {
+  it('refuses sends and mark-reads with a clear error and delivers nothing', async () => {
+    const server = running.current;
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
+    const delivered = collect(bobSocket, 'sendback');
+    await server.db.connection.close();
+
+    const ack = await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: 'into the void' });
+    expect(ack).toEqual({ ok: false, code: 'unavailable', error: UNAVAILABLE });
+    expect(await emitAck(bobSocket, 'markread', { user: alice.id })).toMatchObject({ ok: false, code: 'unavailable' });
+    // Bad input is still answered as bad input, without the database.
+    expect(await emitAck(aliceSocket, 'privatemsg', { to_user: bob.id, content: '' })).toMatchObject({ ok: false, code: 'invalid' });
+    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+    expect(delivered).toEqual([]);
   });
 });
 
