@@ -213,7 +213,7 @@ it(`${ONLINE} members (${TWO_TABS} in two tabs) and ${OFFLINE} away, sending for
   await Promise.all(
     members.map(async ({ user, tabs }) => {
       for (let n = 1; ; n++) {
-        await pause(Math.random() * 2 * PAUSE_MS);
+        await pause(Math.min(Math.random() * 2 * PAUSE_MS, Math.max(0, end - Date.now())));
         if (Date.now() >= end) return;
         const to = pick(users.filter((u) => u.id !== user.id));
         const tab = pick(tabs);
@@ -279,7 +279,7 @@ it(`${ONLINE} members (${TWO_TABS} in two tabs) and ${OFFLINE} away, sending for
   console.log(
     [
       `soak: ${ONLINE} online members (${TWO_TABS} with two tabs, ${ONLINE + TWO_TABS} sockets), ${OFFLINE} away; ${users.length} registered in ${(registeredIn / 1000).toFixed(1)} s`,
-      `  sending for ${(sendingMs / 1000).toFixed(1)} s: ${sent.length} acknowledged (${(sent.length / (sendingMs / 1000)).toFixed(1)}/s), ${refused.length} refused, ${resent} needed a resend`,
+      `  sending for ${SECONDS} s, last acknowledgement after ${(sendingMs / 1000).toFixed(1)} s: ${sent.length} acknowledged (${(sent.length / (sendingMs / 1000)).toFixed(1)}/s), ${refused.length} refused, ${resent} needed a resend`,
       `  stored: ${stored.length} messages, ${new Set(stored.map((m) => m._id)).size} distinct ids; in history pages: ${inPages.size} distinct, ${[...inPages.values()].filter((n) => n > 1).length} twice or more`,
       `  delivered: ${deliveries} sendbacks of ${expectedDeliveries} expected; missing ${missing()}, duplicated ${duplicated}, unexpected ${unexpected}`,
       `  unread counts wrong for ${wrongUnread} of ${users.length} members${wrongUnread ? ` (off by ${unreadDiffs.join(', ')})` : ''}; online flag wrong in ${wrongOnline} acks`,
