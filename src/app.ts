@@ -16,6 +16,7 @@ import { refuseAnnouncedOversize } from './http/body-limit.ts';
 import { csrfLocals, csrfProtection } from './http/csrf.ts';
 import { NotFoundError, publicError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
+import type { KeyLock } from './db/redis-lock.ts';
 import type { Limiters } from './http/rate-limits.ts';
 import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
@@ -38,6 +39,8 @@ export interface AppDeps {
   isDatabaseConnected: () => boolean;
   limiters: Limiters;
   messaging: MessagingService;
+  /** Set when writes to one document must be serialised across processes (FerretDB behind several processes). */
+  writeLock?: KeyLock;
 }
 
 export function createApp(deps: AppDeps): express.Express {

@@ -39,6 +39,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DB_ENGINE: z.enum(['auto', 'mongodb', 'ferretdb']).default('auto'),
   REDIS_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
+  REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, "_", "-" and "." only, at most 64').default('parley'),
+  CROSS_PROCESS_LOCKS: z.enum(['auto', 'on', 'off']).default('auto'),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -69,6 +71,9 @@ const envSchema = z.object({
   // Node refuses a server whose headers may take longer than the whole request.
   path: ['HEADERS_TIMEOUT_MS'],
   message: 'must not be longer than REQUEST_TIMEOUT_MS',
+}).refine((e) => e.CROSS_PROCESS_LOCKS !== 'on' || e.REDIS_URL !== undefined, {
+  path: ['CROSS_PROCESS_LOCKS'],
+  message: '"on" needs REDIS_URL (the locks live in Redis)',
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -80,7 +85,16 @@ export interface Config {
   mongodbUri: string | undefined;
   dataDir: string;
   dbEngine: Env['DB_ENGINE'];
+  /** Set: this process joins the others through Redis (Socket.IO adapter, shared rate limits, write locks). */
   redisUrl: string | undefined;
+  /** Starts every Redis key and channel of this deployment, so several can share one Redis. */
+  redisPrefix: string;
+  /**
+   * Whether writes to one document are serialised across processes with a Redis lock:
+   * `auto` does so when REDIS_URL is set and the database is FerretDB, whose updates are
+   * not atomic; MongoDB's are, and needs none.
+   */
+  crossProcessLocks: Env['CROSS_PROCESS_LOCKS'];
   sessionSecret: string | undefined;
   /** Express "trust proxy" value; also decides whether cookies get the Secure flag. */
   trustProxy: boolean | number | string;
@@ -140,6 +154,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     dbEngine: e.DB_ENGINE,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    crossProcessLocks: e.CROSS_PROCESS_LOCKS,
     sessionSecret: e.SESSION_SECRET,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,

@@ -6,12 +6,16 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { NoEngineError } from './db/embedded.ts';
+import { connectRedis, RedisUnavailableError, type RedisLink } from './db/redis.ts';
+import { createRedisLock, type KeyLock } from './db/redis-lock.ts';
+import { createSerialWrites } from './db/serial-writes.ts';
 import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
+import { MessageStore } from './messaging/store.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -22,6 +26,10 @@ export interface RunningServer {
   realtime: Realtime;
   messaging: MessagingService;
   db: Database;
+  /** Set with REDIS_URL. */
+  redis: RedisLink | undefined;
+  /** Set when writes to one document are serialised across processes. */
+  writeLock: KeyLock | undefined;
   /** Stops accepting, finishes in-flight requests, closes sockets and the database. */
   close(): Promise<void>;
 }
@@ -31,23 +39,32 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.warn('RATE_LIMITS=off: rate limiting is DISABLED. Use this for benchmarks only, never in production.');
   }
   const db = await openDatabase(config, log);
+  let redis: RedisLink | undefined;
+  try {
+    redis = config.redisUrl ? await connectRedis(config, log) : undefined;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const writeLock = redis && crossProcessLock(config, db, redis, log);
   const secret = await resolveSessionSecret(config);
   const session = createSessionMiddleware(config, db.connection, secret);
-  const limiters = createLimiters(config);
+  const limiters = createLimiters(config, redis);
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime } = {};
   const messaging = createMessagingService({
     config,
     limiters,
+    store: new MessageStore(createSerialWrites({ lock: writeLock })),
     isDatabaseConnected: db.isConnected,
     deliveries: {
       notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
-      isOnline: (userId) => bound.realtime?.isOnline(userId) ?? false,
+      whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
 
-  const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging });
+  const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging, writeLock });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
   // when it checks its connections (every 30 s by default): check often enough for the
@@ -62,9 +79,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, features: [messagingSocketFeature(messaging, log)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
   bound.realtime = realtime;
   const { io } = realtime;
+  // Commands on one connection run in order: once this answers, the adapter's
+  // subscriptions are live and the other processes count this one.
+  await redis?.sub.ping();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,10 +108,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await stopped;
       stopDraining();
       await session.store.close().catch(() => undefined);
+      // After Socket.IO (its adapter unsubscribes) and the last request (rate limits, locks).
+      await redis?.close();
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, close };
+  return { url, port, http: server, io, realtime, messaging, db, redis, writeLock, close };
+}
+
+/**
+ * A Redis lock per document when several processes may write one: FerretDB's updates
+ * are read-then-write with nothing between (see db/serial-writes.ts), MongoDB's are atomic.
+ */
+function crossProcessLock(config: Config, db: Database, redis: RedisLink, log: Logger): KeyLock | undefined {
+  const wanted = config.crossProcessLocks === 'on' || (config.crossProcessLocks === 'auto' && db.isFerretDB);
+  if (wanted) log.info('writes to one document are serialised across processes by a Redis lock');
+  else if (db.isFerretDB) log.warn('CROSS_PROCESS_LOCKS=off on FerretDB: processes sharing this database can lose concurrent updates');
+  return wanted ? createRedisLock(redis.client, { key: redis.key }) : undefined;
 }
 
 async function main(): Promise<void> {
@@ -110,7 +143,7 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config, log);
   } catch (err) {
-    if (err instanceof NoEngineError) {
+    if (err instanceof NoEngineError || err instanceof RedisUnavailableError) {
       console.error(err.message);
       process.exit(3);
     }

@@ -248,6 +248,8 @@
       if (this.olderPage) return;
       this.add(res.message);
       this.scrollToBottom();
+      // The header's dot was right when the dialog opened; the answer to a send is newer.
+      this.showPresence(res.online !== false);
       if (res.online === false) this.showNotice('offline', Parley.str('offline', { username: this.other.username }));
       else this.hideNotice('offline');
     }
@@ -336,8 +338,12 @@
       this.other.username = user.username;
       this.$root.find('[data-chat-title]').text(user.username).attr('href', `/messages/${encodeURIComponent(user.username)}`);
       this.$root.find('[data-chat-avatar]').attr('src', user.avatar);
-      this.$root.find('[data-online-dot]').attr('data-online', user.online ? '' : null);
-      this.$root.find('[data-online-label]').text(Parley.str(user.online ? 'online' : 'offline-label'));
+      this.showPresence(user.online);
+    }
+
+    showPresence(online) {
+      this.$root.find('[data-online-dot]').attr('data-online', online ? '' : null);
+      this.$root.find('[data-online-label]').text(Parley.str(online ? 'online' : 'offline-label'));
     }
 
     /** After a reconnect: everything newer than the newest message shown, each once. */

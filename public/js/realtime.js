@@ -11,7 +11,10 @@
   if (!me || typeof io !== 'function') return;
 
   const $doc = $(document);
-  const socket = io();
+  // WebSocket first, long-polling only where it cannot connect. Starting on polling and
+  // upgrading leaves a moment with no request open; a tab closed in that moment is seen by
+  // nobody, and its member counts as online until the heartbeat gives up (up to 20 s).
+  const socket = io({ transports: ['websocket', 'polling'], tryAllTransports: true });
   const Parley = (window.Parley = window.Parley || {});
   Parley.socket = socket;
   Parley.me = me;

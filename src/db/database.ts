@@ -6,6 +6,8 @@ import { startEmbeddedDatabase, type EmbeddedDatabase, type EngineName } from '.
 
 export interface Database {
   engine: EngineName | 'external';
+  /** The server is FerretDB, embedded or not: its updates are not atomic (see serial-writes.ts). */
+  isFerretDB: boolean;
   uri: string;
   connection: mongoose.Connection;
   /** True while the driver has a live connection: what /healthz reports. */
@@ -44,6 +46,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const connection = await connectDatabase(uri, embedded ? 'parley' : undefined);
   return {
     engine: embedded?.engine ?? 'external',
+    isFerretDB: embedded ? embedded.engine === 'ferretdb' : await answersAsFerretDB(connection),
     uri,
     connection,
     isConnected: () => connection.readyState === mongoose.ConnectionStates.connected,
@@ -52,6 +55,12 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
       await embedded?.stop();
     },
   };
+}
+
+/** FerretDB names itself in buildInfo (`ferretdbVersion`); MongoDB has no such field. */
+async function answersAsFerretDB(connection: mongoose.Connection): Promise<boolean> {
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info;
 }
 
 function redactUri(uri: string): string {

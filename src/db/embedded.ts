@@ -4,6 +4,7 @@
 // had (no cached binary, no MONGOMS_SYSTEM_BINARY, no download), FerretDB v1 with its
 // SQLite backend stands in: it speaks the MongoDB wire protocol and needs no server.
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -136,7 +137,7 @@ async function startMongod(options: EmbeddedOptions, cacheDir: string): Promise<
 /** Finds a FerretDB binary, building it with Go on first use. */
 export async function findOrBuildFerretDB(options: EmbeddedOptions, cacheDir: string): Promise<string> {
   const env = options.env ?? process.env;
-  const built = path.join(cacheDir, 'bin', 'parley-ferretdb');
+  const built = path.join(cacheDir, 'bin', `parley-ferretdb-${await ferretdbSourceHash()}`);
   if (env.FERRETDB_BIN) {
     if (!existsSync(env.FERRETDB_BIN)) throw new Error(`FERRETDB_BIN=${env.FERRETDB_BIN} does not exist`);
     return env.FERRETDB_BIN;
@@ -179,6 +180,20 @@ export async function findOrBuildFerretDB(options: EmbeddedOptions, cacheDir: st
   await fs.rename(`${built}.tmp`, built);
   options.log.info(`built FerretDB in ${Math.round((Date.now() - started) / 1000)} s`);
   return built;
+}
+
+/**
+ * A short hash of the wrapper's sources: the cached binary is named after it, so a
+ * change to the wrapper (or a FerretDB version bump) builds a new binary instead of
+ * silently reusing an old one.
+ */
+async function ferretdbSourceHash(): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  const files = (await fs.readdir(ferretdbSource)).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f)).sort();
+  for (const file of files) {
+    hash.update(file).update('\0').update(await fs.readFile(path.join(ferretdbSource, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 async function which(command: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {

@@ -7,6 +7,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
+import { LockUnavailableError } from './redis-lock.ts';
 
 /** The server refused a write because the `_id` (or another unique key) is taken. */
 export function isDuplicateKey(err: unknown): boolean {
@@ -20,7 +21,9 @@ const POOL_UNAVAILABLE = new Set(['MongoPoolClosedError', 'MongoWaitQueueTimeout
  * Errors that mean "the database is away", as opposed to a bug: a page answers 503 for
  * them. Matched by class, so that subclasses count too: a request that was waiting for a
  * connection when the driver noticed the outage fails with PoolClearedOnNetworkError, a
- * MongoNetworkError whose name says nothing of the network.
+ * MongoNetworkError whose name says nothing of the network. A cross-process write lock
+ * that Redis could not give counts too: FerretDB behind several processes cannot be
+ * written safely without it.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   return (
@@ -31,6 +34,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     err instanceof MongoServerClosedError ||
     err instanceof MongoClientClosedError ||
     err instanceof mongoose.Error.MongooseServerSelectionError ||
+    err instanceof LockUnavailableError ||
     (err instanceof Error && POOL_UNAVAILABLE.has(err.name))
   );
 }

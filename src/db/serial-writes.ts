@@ -1,4 +1,5 @@
-// One write at a time per document, within this process.
+// One write at a time per document: within this process always, and across processes
+// when given a cross-process lock (a Redis lock, see redis-lock.ts).
 //
 // FerretDB 1.x (SQLite backend) runs every update as "read the document, apply the
 // operators in Go, write the whole document back" with no transaction around the pair
@@ -7,11 +8,14 @@
 // counter at 6 in our probe. Only an insert with a unique `_id` is atomic there.
 // MongoDB applies update operators atomically, so on MongoDB this queue costs one
 // promise hop and adds no correctness; on FerretDB it is what makes `$inc`, `$push`
-// and conditional updates behave as they do on MongoDB, as long as one process writes
-// a given document (scale-out on FerretDB would need a shared lock; on MongoDB it does not).
+// and conditional updates behave as they do on MongoDB. Several processes on one FerretDB
+// (scale-out) need the queue to hold across them: each write then also holds the key's
+// Redis lock, taken only once its turn in the local queue has come. MongoDB needs no lock.
 //
 // It is also the seam for group commits: every write to a document already queues
 // here, so a batching layer can merge what waits in one queue into a single command.
+
+import type { KeyLock } from './redis-lock.ts';
 
 export interface SerialWrites {
   /** Runs `write` after every earlier write queued under `key` has settled. */
@@ -20,12 +24,14 @@ export interface SerialWrites {
   readonly pending: number;
 }
 
-export function createSerialWrites(): SerialWrites {
+export function createSerialWrites(options: { lock?: KeyLock } = {}): SerialWrites {
   const tails = new Map<string, Promise<unknown>>();
+  const { lock } = options;
   return {
     run<T>(key: string, write: () => Promise<T>): Promise<T> {
       const previous = tails.get(key) ?? Promise.resolve();
-      const result = previous.then(write); // previous never rejects: see tail
+      // previous never rejects: see tail
+      const result = previous.then(lock ? () => lock.hold(key, write) : write);
       const tail = result.catch(() => undefined);
       tails.set(key, tail);
       // Forget the key once nothing is queued behind this write, so the map stays small.

@@ -31,7 +31,7 @@ export function postHref(id: string, page = 1): string {
 export function forumRouter(deps: AppDeps): Router {
   const router = Router();
   const { limits } = deps.config;
-  const forum = createForumService({ readCacheMs: deps.config.readCacheMs, log: deps.log });
+  const forum = createForumService({ readCacheMs: deps.config.readCacheMs, log: deps.log, writeLock: deps.writeLock });
   const schemas = forumSchemas(limits);
   const maxima = { max: limits.postMaxLength, titleMax: limits.postTitleMaxLength };
 

@@ -5,6 +5,7 @@ import mongoose from 'mongoose';
 import { UserModel } from '../accounts/user-model.ts';
 import { writeUser } from '../accounts/user-writes.ts';
 import { isDuplicateKey } from '../db/errors.ts';
+import type { KeyLock } from '../db/redis-lock.ts';
 import { createSerialWrites } from '../db/serial-writes.ts';
 import type { Logger } from '../log.ts';
 import { dropFeed, feedEntry, feedPage, recordActivity } from './feed.ts';
@@ -60,9 +61,9 @@ async function pushReply(pageId: string, reply: Reply): Promise<void> {
   }
 }
 
-export function createForumService(deps: { readCacheMs: number; log: Logger }): ForumService {
+export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock }): ForumService {
   const cache = createReadCache({ ttlMs: deps.readCacheMs, maxEntries: 2000 });
-  const writes = createSerialWrites();
+  const writes = createSerialWrites({ lock: deps.writeLock });
 
   /** The post is stored; a feed that missed it is dropped and rebuilt rather than left wrong. */
   async function feedAfterWrite(entry: FeedEntry, newPost: boolean): Promise<void> {

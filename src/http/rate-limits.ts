@@ -1,7 +1,9 @@
 // Every rate limit in one place, from the limits in config. With REDIS_URL the
 // counters live in Redis so that a limit holds across processes; otherwise in memory.
+// While Redis is away, each process counts in memory instead (rate-limiter-flexible's
+// insurance limiter): limits loosen to per process rather than every request failing.
 // RATE_LIMITS=off swaps in limiters that always allow (for benchmarks).
-import type { Redis } from 'ioredis';
+import type { RedisLink } from '../db/redis.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config, Rate } from '../config.ts';
 
@@ -45,12 +47,23 @@ function wrap(limiter: RateLimiterAbstract): Limiter {
   };
 }
 
-export function createLimiters(config: Pick<Config, 'limits'>, redis?: Redis): Limiters {
+export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<RedisLink, 'client' | 'key'>): Limiters {
   const { limits } = config;
-  const make = (keyPrefix: string, rate: Rate): Limiter => {
+  const make = (name: string, rate: Rate): Limiter => {
     if (!limits.rateLimitsEnabled) return unlimited;
-    const options = { keyPrefix: `parley:rl:${keyPrefix}`, points: rate.points, duration: rate.durationSeconds };
-    return wrap(redis ? new RateLimiterRedis({ ...options, storeClient: redis }) : new RateLimiterMemory(options));
+    const options = { points: rate.points, duration: rate.durationSeconds, keyPrefix: `rl:${name}` };
+    const inMemory = new RateLimiterMemory(options);
+    if (!redis) return wrap(inMemory);
+    return wrap(
+      new RateLimiterRedis({
+        ...options,
+        keyPrefix: redis.key(options.keyPrefix),
+        storeClient: redis.client,
+        insuranceLimiter: inMemory,
+        // While the connection is down, count in memory at once rather than after a failed retry.
+        rejectIfRedisNotReady: true,
+      }),
+    );
   };
   return {
     message: make('message', limits.messageRate),

@@ -14,12 +14,12 @@ import { MessageStore, type HistorySlice, type Party } from './store.ts';
 
 export type { Notify };
 
-/** Who is online, as the realtime layer knows it. May be answered remotely (scale-out). */
-export type IsOnline = (userId: string) => boolean | Promise<boolean>;
+/** Which of these users are online, as the realtime layer knows it: with scale-out, other processes are asked. */
+export type WhoIsOnline = (userIds: string[]) => Promise<Set<string>>;
 
 export interface Deliveries {
   notify: Notify;
-  isOnline: IsOnline;
+  whoIsOnline: WhoIsOnline;
 }
 
 export interface MessagingDeps {
@@ -95,7 +95,8 @@ export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
   const store = deps.store ?? new MessageStore();
-  const { notify, isOnline } = deps.deliveries;
+  const { notify, whoIsOnline } = deps.deliveries;
+  const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
   const schema = privateMessageSchema(deps.config.limits.messageMaxLength);
   const isDatabaseConnected = deps.isDatabaseConnected ?? (() => true);
   const writes = createInFlight();
@@ -195,6 +196,9 @@ export function createMessagingService(deps: MessagingDeps) {
     // cannot be sent: not that there was a block, nor whether the member is online.
     if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
 
+    // Asked now, answered while the message is stored: with scale-out it may be a question to the other processes.
+    const recipientOnline = isOnline(recipient.id);
+    recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
     const id = messageId(sender.id, clientId);
     const conv = conversationId(sender.id, recipient.id);
     const now = new Date();
@@ -204,7 +208,7 @@ export function createMessagingService(deps: MessagingDeps) {
     if ((await store.insertMessage(message)) === 'inserted') {
       const { unread } = await fanOut(message, sender, recipient, false);
       deliver(message, sender, recipient, unread);
-      return { ok: true, online: await isOnline(recipient.id), message: toMessageView(message), friend: userView(recipient), duplicate: false };
+      return { ok: true, online: await recipientOnline, message: toMessageView(message), friend: userView(recipient), duplicate: false };
     }
 
     // A resend: answer with what was stored the first time (the seq just allocated stays
@@ -275,14 +279,14 @@ export function createMessagingService(deps: MessagingDeps) {
     const doc = await store.readInbox(owner.id);
     const entries = Object.values(doc?.e ?? {});
     entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime());
-    const conversations = await Promise.all(
-      entries.map(async (entry) => ({
-        user: userView({ id: entry.user, username: entry.username }),
-        unread: Math.max(0, entry.unread ?? 0),
-        online: await isOnline(entry.user),
-        last: { seq: entry.seq, at: new Date(entry.at), from: entry.from, preview: entry.preview },
-      })),
-    );
+    // One question for the whole list.
+    const online = await whoIsOnline(entries.map((entry) => entry.user));
+    const conversations = entries.map((entry) => ({
+      user: userView({ id: entry.user, username: entry.username }),
+      unread: Math.max(0, entry.unread ?? 0),
+      online: online.has(entry.user),
+      last: { seq: entry.seq, at: new Date(entry.at), from: entry.from, preview: entry.preview },
+    }));
     return { v: doc?.v ?? 0, total: Math.max(0, doc?.unreadTotal ?? 0), conversations };
   }
 

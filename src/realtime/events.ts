@@ -96,8 +96,11 @@ export interface ServerToClientEvents {
   read: (payload: ReadPayload) => void;
 }
 
-// Socket.IO's default; declared so the server type takes all four parameters.
-export type InterServerEvents = Record<string, never>;
+/** Between app processes (scale-out), through the Socket.IO adapter. */
+export interface InterServerEvents {
+  /** Which of these users have a socket on the answering process that counts as online. */
+  whoIsOnline: (userIds: string[], ack: (online: string[]) => void) => void;
+}
 
 export interface SocketData {
   userId: string;

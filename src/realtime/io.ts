@@ -1,10 +1,17 @@
 // The Socket.IO server on the app's HTTP server. It shares express-session, so a socket
 // is signed in exactly when its page is, and nothing in a payload can say otherwise.
+//
+// With Redis (scale-out) the processes join through @socket.io/redis-adapter: an emit to
+// a user's room reaches their sockets on every process. Presence stays in each process's
+// memory; a user not online here is looked up by asking the other processes (see
+// whoIsOnline), so nothing has to be kept right in Redis when a process dies.
 import type http from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
 import type { Request, RequestHandler } from 'express';
 import { Server, type Socket } from 'socket.io';
 import { findUserById } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
+import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
@@ -22,17 +29,27 @@ export interface RealtimeDeps {
   log: Logger;
   session: RequestHandler;
   features: SocketFeature[];
+  /** Set: join the other processes through this Redis. */
+  redis?: Pick<RedisLink, 'pub' | 'sub' | 'key'>;
 }
 
 export interface Realtime {
   io: IoServer;
+  /** The sockets of this process. */
   presence: Presence;
   notify: Notify;
-  isOnline(userId: string): boolean;
+  /** Which of these users have a socket that counts as online, on any process. */
+  whoIsOnline(userIds: string[]): Promise<Set<string>>;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
+/**
+ * How long a process waits for the others' answers to a question (who is online). A
+ * process that died has left Redis with its connection and is not waited for; this is
+ * for one that hangs.
+ */
+const PEER_TIMEOUT_MS = 2000;
 
 /** Every socket of a user is in this room, so one emit reaches all their tabs. */
 export const userRoom = (userId: string) => `user:${userId}`;
@@ -66,6 +83,18 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // per socket every 10 s.
     pingInterval: HEARTBEAT_INTERVAL_MS,
     pingTimeout: HEARTBEAT_TIMEOUT_MS,
+    // The classic adapter, not the sharded or streams one: it counts the other processes
+    // from Redis itself (PUBSUB NUMSUB), so a question is never left waiting on a process
+    // that has died, where the others count by heartbeat and keep waiting on a dead one
+    // until it has missed them for 10 s.
+    // bench/redis-adapters.ts measures the three.
+    ...(deps.redis && {
+      adapter: createAdapter(deps.redis.pub, deps.redis.sub, {
+        key: deps.redis.key('socket.io'),
+        requestsTimeout: PEER_TIMEOUT_MS,
+        publishOnSpecificResponseChannel: true,
+      }),
+    }),
     allowRequest: (req, callback) => {
       const allowed = isAllowedOrigin(req.headers.origin, req.headers.host);
       if (!allowed) log.warn({ origin: req.headers.origin }, 'socket handshake refused: cross-site Origin');
@@ -135,6 +164,47 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     for (const feature of deps.features) feature(socket);
   });
 
+  // Every process answers for its own sockets. The question comes from our own
+  // processes through Redis, but is checked like any input.
+  io.on('whoIsOnline', (userIds, ack) => {
+    if (typeof ack !== 'function') return;
+    ack(Array.isArray(userIds) ? userIds.filter((id) => typeof id === 'string' && presence.isOnline(id)) : []);
+  });
+
+  /** The other processes' answers; one that does not answer in time counts as having no one online. */
+  function askOtherProcesses(userIds: string[]): Promise<string[][]> {
+    return new Promise((resolve) => {
+      const fail = (err: unknown, answers: string[][] = []) => {
+        log.warn({ err }, 'who is online: not every process answered');
+        resolve(answers);
+      };
+      // The adapter's own timeout covers a process that does not answer; this one covers
+      // Redis not answering at all, where the adapter drops the question silently.
+      const timer = setTimeout(() => fail(new Error('no answer from Redis')), PEER_TIMEOUT_MS + 500);
+      io.serverSideEmitWithAck('whoIsOnline', userIds).then(
+        (answers) => {
+          clearTimeout(timer);
+          resolve(answers);
+        },
+        (err: Error & { responses?: string[][] }) => {
+          clearTimeout(timer);
+          fail(err, err.responses);
+        },
+      );
+    });
+  }
+
+  async function whoIsOnline(userIds: string[]): Promise<Set<string>> {
+    const online = new Set(userIds.filter((id) => presence.isOnline(id)));
+    const elsewhere = new Set(userIds.filter((id) => !online.has(id)));
+    // One process, everyone online here, or Redis away (no one could answer): no need to ask.
+    if (!deps.redis || elsewhere.size === 0 || deps.redis.pub.status !== 'ready') return online;
+    for (const answer of await askOtherProcesses([...elsewhere])) {
+      if (Array.isArray(answer)) for (const id of answer) if (elsewhere.has(id)) online.add(id);
+    }
+    return online;
+  }
+
   const notify: Notify = (userIds, event, payload, options) => {
     if (userIds.length === 0) return;
     let target = io.to(userIds.map(userRoom));
@@ -142,7 +212,7 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
   };
 
-  return { io, presence, notify, isOnline: (userId) => presence.isOnline(userId) };
+  return { io, presence, notify, whoIsOnline };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Who is online in this process: user id → ids of that user's sockets that count as
 // online. A user is online while at least one socket is in the map. With several
-// processes (scale-out), ask the adapter instead; the messaging service only sees
-// `isOnline(userId)`, which may then answer asynchronously.
+// processes (scale-out), each keeps its own and answers the others' questions from it
+// (`whoIsOnline` in io.ts).
 export class Presence {
   private readonly sockets = new Map<string, Set<string>>();
 

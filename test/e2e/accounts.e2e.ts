@@ -1,5 +1,5 @@
 // Accounts through the real forms (CONTRACT.md: /register, /login, /logout), and what an
-// app restart must not lose. PENDING in vitest.e2e.config.ts until the accounts pages land.
+// app restart must not lose.
 import { allowProblems, currentUserId, signIn, signOut } from './support/browser.ts';
 import { expect, test } from './support/fixtures.ts';
 

@@ -34,10 +34,32 @@ async function storedQueue(page: Page): Promise<{ content: string; state: string
 /** The live connection's own requests (not the client script, which is served from the same path). */
 const isRealtimeRequest = (url: URL) => url.pathname.startsWith('/socket.io/') && url.searchParams.has('EIO');
 
-/** Keeps the page's live connection from being made (its pages and scripts still load). */
+const CUT_FLAG = 'e2e.cutRealtime';
+
+/**
+ * Keeps the page's live connection from being made (its pages and scripts still load).
+ * page.route sees HTTP only, and the app connects over WebSocket first, so WebSockets are
+ * sent to a path nobody upgrades while this tab's sessionStorage carries the flag.
+ */
 async function cutRealtime(page: Page): Promise<void> {
   allowProblems(page, /socket\.io|ERR_FAILED|WebSocket/);
   await page.route(isRealtimeRequest, (route) => route.abort());
+  await page.addInitScript((flag) => {
+    const Real = window.WebSocket;
+    window.WebSocket = class extends Real {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        const target = new URL(String(url), location.href);
+        if (sessionStorage.getItem(flag) === '1') target.pathname = '/no-websocket-here/';
+        super(target.href, protocols);
+      }
+    };
+  }, CUT_FLAG);
+  await page.evaluate((flag) => sessionStorage.setItem(flag, '1'), CUT_FLAG);
+}
+
+async function restoreRealtime(page: Page): Promise<void> {
+  await page.unroute(isRealtimeRequest);
+  await page.evaluate((flag) => sessionStorage.removeItem(flag), CUT_FLAG);
 }
 
 test('a message written while the connection is down waits, survives a reload, and is sent once when it is back', async ({ newUser }) => {
@@ -61,7 +83,7 @@ test('a message written while the connection is down waits, survives a reload, a
   const pane = visibleChat(ana.page);
   await queued(pane, text).waitFor();
 
-  await ana.page.unroute(isRealtimeRequest);
+  await restoreRealtime(ana.page);
   await ana.page.reload();
   await waitForMessage(pane, text);
   await waitForMessage(visibleChat(bo.page), text);

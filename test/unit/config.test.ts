@@ -45,6 +45,18 @@ describe('config', () => {
     for (const name of ['PORT', 'MONGODB_URI', 'MESSAGE_RATE', 'DB_ENGINE']) expect(message).toContain(name);
   });
 
+  it('runs without Redis unless REDIS_URL is set, and locks across processes only with it', () => {
+    const single = loadConfig({});
+    expect(single.redisUrl).toBeUndefined();
+    expect(single.redisPrefix).toBe('parley');
+    expect(single.crossProcessLocks).toBe('auto');
+    const scaled = loadConfig({ REDIS_URL: 'redis://redis:6379', REDIS_PREFIX: 'forum-2', CROSS_PROCESS_LOCKS: 'on' });
+    expect(scaled).toMatchObject({ redisUrl: 'redis://redis:6379', redisPrefix: 'forum-2', crossProcessLocks: 'on' });
+    expect(() => loadConfig({ CROSS_PROCESS_LOCKS: 'on' })).toThrow(/CROSS_PROCESS_LOCKS.*REDIS_URL/);
+    expect(() => loadConfig({ REDIS_PREFIX: 'a b' })).toThrow(/REDIS_PREFIX/);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+  });
+
   it('reads the timeouts against slow clients, refusing headers allowed longer than the request', () => {
     expect(loadConfig({}).limits).toMatchObject({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
     const config = loadConfig({ HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '800', KEEP_ALIVE_TIMEOUT_MS: '100' });

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -31,6 +32,7 @@ func main() {
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI of the data directory")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	watchStdin := flag.Bool("exit-on-stdin-close", true, "exit when standard input is closed")
+	idIndexes := flag.Bool("id-indexes", true, "index the _id expression FerretDB's SQLite queries use (see idindex.go)")
 	// Accepted for compatibility with the official binary's command line; the
 	// embeddable server has neither telemetry nor a debug HTTP listener.
 	flag.String("telemetry", "disable", "ignored")
@@ -64,6 +66,15 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "parley-ferretdb: %s\n", err)
 		os.Exit(1)
+	}
+
+	if *handler == "sqlite" && *idIndexes {
+		dir, err := sqliteDir(*sqliteURL)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "parley-ferretdb: %s\n", err)
+			os.Exit(2)
+		}
+		go runIDIndexer(ctx, dir, logger, time.Second)
 	}
 
 	fmt.Fprintf(os.Stderr, "parley-ferretdb: listening on %s\n", *listenAddr)

@@ -103,9 +103,15 @@ class AppProcess implements App {
     this.crashReported = false;
     const child = spawn('npm', ['start'], { cwd: projectRoot, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let killedBy: NodeJS.Signals | null = null;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        killedBy = signal;
+        resolve(code);
+      }),
+    );
     void this.exited.then((code) => {
-      if (!this.stopping) this.crash = `the app exited by itself with code ${code}`;
+      if (!this.stopping) this.crash = `the app exited by itself with ${killedBy ? `signal ${killedBy}` : `code ${code}`}`;
     });
     process.once('exit', this.killOnExit);
     this.capture(child.stdout, true);

@@ -147,3 +147,24 @@ export async function whileOffline(person: { context: BrowserContext }, during: 
   }
   await Promise.all(connected.map((page) => waitForRealtime(page, true)));
 }
+
+/**
+ * Makes every WebSocket the person's pages open fail to connect, as behind a proxy that
+ * refuses upgrades, so that Socket.IO has to fall back to long-polling. Call it before
+ * the pages load; the failed attempts are console errors this allows.
+ */
+export async function withoutWebSocket(person: { context: BrowserContext }): Promise<void> {
+  allowProblems(person.context, /WebSocket connection to '.*' failed/);
+  await person.context.addInitScript(() => {
+    const Real = window.WebSocket;
+    // Same origin (the page's CSP allows nothing else), a path nobody upgrades: the server
+    // drops the connection and the browser reports the WebSocket as failed.
+    window.WebSocket = class extends Real {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        const refused = new URL(String(url), location.href);
+        refused.pathname = '/no-websocket-here/';
+        super(refused.href, protocols);
+      }
+    };
+  });
+}

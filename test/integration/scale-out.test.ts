@@ -1,0 +1,195 @@
+// Two app processes, as `docker compose --profile scaled` runs them: one database, one
+// Redis, users signed in on either. Whatever a user can observe must not depend on which
+// process their tabs reached.
+import mongoose from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase } from '../../src/db/database.ts';
+import type { MarkReadAck, ReadPayload, UnreadPayload } from '../../src/realtime/events.ts';
+import { deleteRedisKeys, startAppProcess, TEST_REDIS_URL, uniqueRedisPrefix, type AppProcess } from '../support/app-process.ts';
+import { testDatabaseUri } from '../support/database.ts';
+import { accepted, sendRaw, sendTo, type SentAck } from '../support/messaging.ts';
+import { closeAllSockets, collect, connectAs, emitAck, nextEvent, type ClientSocket } from '../support/sockets.ts';
+import { registerUser, type SignedInUser } from '../support/users.ts';
+
+// Low enough for the shared-limit test to reach quickly, above what the other tests send per user.
+const MESSAGE_LIMIT = 24;
+const databaseUri = testDatabaseUri('scale');
+const redisPrefix = uniqueRedisPrefix('scale');
+let a: AppProcess;
+let b: AppProcess;
+
+beforeAll(async () => {
+  await connectDatabase(databaseUri);
+  const env = {
+    MONGODB_URI: databaseUri,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    // Both processes sign the same cookies: a session made on one is valid on the other.
+    SESSION_SECRET: 'scale-out-test-secret-scale-out-test-secret',
+    REGISTER_RATE: '10000/1m',
+    LOGIN_RATE_PER_IP: '10000/1m',
+    MESSAGE_RATE: `${MESSAGE_LIMIT}/10m`,
+  };
+  [a, b] = await Promise.all([startAppProcess(env), startAppProcess(env)]);
+});
+
+afterEach(() => closeAllSockets());
+
+afterAll(async () => {
+  closeAllSockets();
+  const codes = await Promise.all([a.stop(), b.stop()]);
+  await mongoose.disconnect();
+  await deleteRedisKeys(redisPrefix);
+  // A clean exit: shutdown closed the database and Redis rather than being cut short.
+  expect(codes, `${a.output()}\n${b.output()}`).toEqual([0, 0]);
+});
+
+/** Registered on `home`; the session cookie signs them in on either process. */
+const member = (home: AppProcess) => registerUser(home.url);
+
+async function isOnlineAsSeenBy(viewer: SignedInUser, other: SignedInUser): Promise<boolean> {
+  const res = await viewer.agent.get(`/messages/${encodeURIComponent(other.username)}/history`);
+  return (res.body as { user: { online: boolean } }).user.online;
+}
+
+/** Waits until the process `viewer` uses sees `other` offline (a disconnect is processed asynchronously). */
+async function untilOffline(viewer: SignedInUser, other: SignedInUser): Promise<void> {
+  while (await isOnlineAsSeenBy(viewer, other)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('two processes on one database and one Redis', () => {
+  it('deliver both ways between users signed in on different processes, each seen online', async () => {
+    const [alice, bob] = await Promise.all([member(a), member(b)]);
+    const [aliceSocket, bobSocket] = await Promise.all([connectAs(a.url, alice), connectAs(b.url, bob)]);
+
+    const toBob = nextEvent(bobSocket, 'sendback', (p) => p.content === 'hello from A');
+    const sent = await sendTo(aliceSocket, bob, 'hello from A');
+    expect(sent.online).toBe(true);
+    const received = await toBob;
+    expect(received.message).toEqual(sent.message);
+    expect(received.friend).toMatchObject({ _id: alice.id, username: alice.username });
+
+    const toAlice = nextEvent(aliceSocket, 'sendback', (p) => p.content === 'hello from B');
+    const reply = await sendTo(bobSocket, alice, 'hello from B');
+    expect(reply.online).toBe(true);
+    expect((await toAlice).message).toEqual(reply.message);
+    expect(reply.message.seq).toBe(sent.message.seq + 1);
+  });
+
+  it('reach every tab of a user whichever process each tab is on, and the sender\u2019s other tabs', async () => {
+    const [alice, bob] = await Promise.all([member(a), member(b)]);
+    const [aliceOnA, aliceOnB, bobOnB] = await Promise.all([connectAs(a.url, alice), connectAs(b.url, alice), connectAs(b.url, bob)]);
+
+    const bothTabs = [aliceOnA, aliceOnB].map((tab) => nextEvent(tab, 'sendback', (p) => p.content === 'to both tabs'));
+    const fromBob = await sendTo(bobOnB, alice, 'to both tabs');
+    for (const payload of await Promise.all(bothTabs)) {
+      expect(payload.message._id).toBe(fromBob.message._id);
+      expect(payload.friend._id).toBe(bob.id);
+    }
+
+    // Sent on A: the tab on B shows it as alice's own message, with bob as the friend.
+    const echoedOnA = collect(aliceOnA, 'sendback');
+    const onOtherTab = nextEvent(aliceOnB, 'sendback', (p) => p.content === 'from my tab on A');
+    const toBob = nextEvent(bobOnB, 'sendback', (p) => p.content === 'from my tab on A');
+    const mine = await sendTo(aliceOnA, bob, 'from my tab on A');
+    const otherTab = await onOtherTab;
+    expect(otherTab.message._id).toBe(mine.message._id);
+    expect(otherTab.friend._id).toBe(bob.id);
+    // Once bob (on B, like the other tab) has it, the sending tab would have had its copy too.
+    await toBob;
+    expect(echoedOnA.filter((p) => p.message._id === mine.message._id)).toEqual([]);
+  });
+
+  it('keep unread counts and read receipts live across processes', async () => {
+    const [alice, bob] = await Promise.all([member(a), member(b)]);
+    const [aliceOnA, aliceOnB, bobOnB] = await Promise.all([connectAs(a.url, alice), connectAs(b.url, alice), connectAs(b.url, bob)]);
+
+    const counted = [aliceOnA, aliceOnB].map((tab) => nextEvent(tab, 'unread', (p) => p.count === 2));
+    await sendTo(bobOnB, alice, 'one');
+    const last = await sendTo(bobOnB, alice, 'two');
+    for (const payload of await Promise.all(counted)) expect(payload).toMatchObject({ total: 2, count: 2, user: { _id: bob.id } });
+
+    // Read on B: the tab on A hears its count drop, and bob hears how far alice has read.
+    const cleared = nextEvent(aliceOnA, 'unread', (p: UnreadPayload) => p.count === 0);
+    const receipt = nextEvent(bobOnB, 'read', (p: ReadPayload) => p.user === alice.id);
+    const ack = await emitAck<MarkReadAck>(aliceOnB, 'markread', { user: bob.id, upTo: last.message.seq });
+    expect(ack).toEqual({ ok: true, total: 0, count: 0 });
+    expect(await cleared).toMatchObject({ total: 0, count: 0 });
+    expect(await receipt).toEqual({ user: alice.id, upTo: last.message.seq });
+  });
+
+  it('tell the sender the recipient is offline only once their last socket on any process is gone', async () => {
+    const [carol, dave] = await Promise.all([member(a), member(a)]);
+    const [carolOnA, carolOnB] = await Promise.all([connectAs(a.url, carol), connectAs(b.url, carol)]);
+    const daveOnA = await connectAs(a.url, dave);
+    expect((await sendTo(daveOnA, carol, 'both tabs open')).online).toBe(true);
+
+    // Carol's only socket is now on B; dave's process (A) has to ask B.
+    carolOnA.disconnect();
+    expect((await sendTo(daveOnA, carol, 'tab on B still open')).online).toBe(true);
+
+    // deleteuser on B: that socket stays connected, but no longer counts.
+    expect(await emitAck(carolOnB, 'deleteuser', carol.id)).toBe(true);
+    expect((await sendTo(daveOnA, carol, 'after deleteuser')).online).toBe(false);
+    expect(await emitAck(carolOnB, 'adduser', carol.id)).toBe(true);
+    expect((await sendTo(daveOnA, carol, 'after adduser')).online).toBe(true);
+
+    carolOnB.disconnect();
+    await untilOffline(dave, carol);
+    const stored = await sendTo(daveOnA, carol, 'nobody home');
+    expect(stored.online).toBe(false);
+    // The message waits for her, whichever process she comes back to.
+    const history = await carol.agent.get(`/messages/${encodeURIComponent(dave.username)}/history`);
+    expect(history.body.messages.at(-1)).toMatchObject({ _id: stored.message._id, content: 'nobody home' });
+  });
+
+  it('number concurrent messages of one conversation sent through both processes once each, and count them all unread', async () => {
+    const [erin, frank] = await Promise.all([member(a), member(b)]);
+    const tabs = await Promise.all([connectAs(a.url, erin), connectAs(b.url, erin), connectAs(a.url, frank), connectAs(b.url, frank)]);
+    const [erinOnA, erinOnB, frankOnA, frankOnB] = tabs;
+    const perTab = 10;
+    const burst = (socket: ClientSocket, to: SignedInUser, label: string) =>
+      Array.from({ length: perTab }, (_, i) => sendTo(socket, to, `${label} ${i}`));
+    const acks: SentAck[] = await Promise.all([
+      ...burst(erinOnA, frank, 'erin via A'),
+      ...burst(erinOnB, frank, 'erin via B'),
+      ...burst(frankOnA, erin, 'frank via A'),
+      ...burst(frankOnB, erin, 'frank via B'),
+    ]);
+    const total = acks.length;
+
+    const seqs = acks.map((ack) => ack.message.seq).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+
+    const history = await erin.agent.get(`/messages/${encodeURIComponent(frank.username)}/history`);
+    const ids = (history.body.messages as { _id: string }[]).map((m) => m._id);
+    expect(ids.sort()).toEqual(acks.map((ack) => ack.message._id).sort());
+
+    // Each has every message of the other unread, and a preview of the last one.
+    for (const [reader, other] of [
+      [erin, frank],
+      [frank, erin],
+    ] as const) {
+      const inbox = (await reader.agent.get('/api/inbox')).body as { total: number; conversations: { user: { _id: string }; unread: number; last: { seq: number } }[] };
+      expect(inbox.total).toBe(2 * perTab);
+      expect(inbox.conversations).toEqual([expect.objectContaining({ user: expect.objectContaining({ _id: other.id }), unread: 2 * perTab, last: expect.objectContaining({ seq: total }) })]);
+    }
+  });
+
+  it('hold a member to one message rate limit across processes', async () => {
+    const [gina, hal] = await Promise.all([member(a), member(b)]);
+    const [ginaOnA, ginaOnB] = await Promise.all([connectAs(a.url, gina), connectAs(b.url, gina)]);
+    const half = MESSAGE_LIMIT / 2;
+    for (let i = 0; i < half; i++) {
+      accepted(await sendRaw(ginaOnA, { to_user: hal.id, content: `A ${i}` }));
+      accepted(await sendRaw(ginaOnB, { to_user: hal.id, content: `B ${i}` }));
+    }
+    // Each process has seen only half the limit: only a shared count refuses these.
+    for (const socket of [ginaOnA, ginaOnB]) {
+      const ack = await sendRaw(socket, { to_user: hal.id, content: 'one too many' });
+      expect(ack).toMatchObject({ ok: false, code: 'rateLimited' });
+    }
+    const inbox = (await hal.agent.get('/api/inbox')).body as { total: number };
+    expect(inbox.total).toBe(MESSAGE_LIMIT);
+  });
+});
