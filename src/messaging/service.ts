@@ -146,16 +146,18 @@ export function createMessagingService(deps: MessagingDeps) {
   }
 
   /**
-   * The page push and both inbox entries. With `repair` (a resend) only what a crash left
-   * undone is written; `wasMissing` then says whether the page lacked the message.
+   * The page push and both inbox entries. With `repair` (a resend) only what a failed
+   * first attempt left undone is written; `wasMissing` then says whether anything was.
+   * A first attempt delivers right after these writes, so one that stopped short of any
+   * of them delivered nothing, and the repair delivers instead.
    */
   async function fanOut(message: StoredMessage, sender: Party, recipient: Party, repair: boolean) {
-    const [wasMissing, unread] = await Promise.all([
+    const [pageLacked, unread, own] = await Promise.all([
       repair ? store.ensureInPage(message) : store.appendToPage(message).then(() => true),
       store.recordInInbox(recipient.id, sender, message, { incoming: true, repair }),
       store.recordInInbox(sender.id, recipient, message, { incoming: false, repair }),
     ]);
-    return { wasMissing, unread };
+    return { wasMissing: pageLacked || unread.written || own.written, unread };
   }
 
   function deliver(message: StoredMessage, sender: Sender, recipient: Party, unread: { v: number; total: number; count: number }) {
@@ -211,8 +213,8 @@ export function createMessagingService(deps: MessagingDeps) {
 
     // A resend: answer with what was stored the first time (the seq just allocated stays
     // a gap, which paging and unread counts tolerate), and finish whatever a crash left
-    // undone. Only a message that never reached its page is delivered again; clients
-    // drop copies they already show by message id.
+    // undone. Only a message whose first attempt stopped short is delivered (again, at
+    // worst, after a crash between store and delivery: clients drop copies by message id).
     const stored = await store.findMessage(id);
     if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
     const storedRecipient = stored.to === recipient.id ? recipient : await partyById(stored.to, recipient);

@@ -149,9 +149,10 @@ export class MessageStore {
    * Records a message in `owner`'s inbox entry for `other`. The preview moves only
    * forward (a message with a lower seq arriving late leaves the newer preview), and an
    * incoming message adds one unread. With `repair`, an entry that already reached this
-   * seq is left alone, so replaying a message after a crash cannot count it twice.
+   * seq is left alone, so replaying a message after a crash cannot count it twice;
+   * `written` then says whether the entry lacked it.
    */
-  recordInInbox(owner: string, other: Party, message: StoredMessage, options: { incoming: boolean; repair?: boolean }): Promise<UnreadState> {
+  recordInInbox(owner: string, other: Party, message: StoredMessage, options: { incoming: boolean; repair?: boolean }): Promise<UnreadState & { written: boolean }> {
     const path = `e.${entryKey(other.id)}`;
     const entry: InboxEntry = {
       conv: message.conv,
@@ -174,13 +175,13 @@ export class MessageStore {
         )
           .lean<InboxDoc>()
           .exec();
-        return unreadStateOf(doc, other.id);
+        return { ...unreadStateOf(doc, other.id), written: true };
       } catch (err) {
         // The inbox exists and its entry already shows a later (or this) message.
         if (!isDuplicateKey(err)) throw err;
-        if (options.repair) return this.unreadState(owner, other.id);
+        if (options.repair) return { ...(await this.unreadState(owner, other.id)), written: false };
         const doc = await InboxModel.findOneAndUpdate({ _id: owner }, { $inc: inc }, { returnDocument: 'after' }).lean<InboxDoc>().exec();
-        return unreadStateOf(doc, other.id);
+        return { ...unreadStateOf(doc, other.id), written: true };
       }
     });
   }

@@ -1,7 +1,8 @@
 // When storing fails, a send is answered at once with a safe, clear error: never an ack
 // for a message that was not stored, never a crash, never internals.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MessageModel } from '../../src/messaging/models.ts';
+import { conversationId, MessageModel } from '../../src/messaging/models.ts';
+import { messageId } from '../../src/messaging/service.ts';
 import type { SendAck } from '../../src/realtime/events.ts';
 import { accepted, sendRaw, useTestServer } from '../support/messaging.ts';
 import { startOwnDatabase, type OwnDatabase } from '../support/own-database.ts';
@@ -13,6 +14,37 @@ const UNAVAILABLE = 'Messages cannot be stored right now, so nothing was sent. P
 const NOT_CONFIRMED = 'The database did not answer in time, so the message is not confirmed. Sending it again is safe: it will not be stored twice.';
 
 const running = useTestServer();
+
+describe('a send that failed half way', () => {
+  // What an engine error (FerretDB's "database is locked" under load, a dropped
+  // connection) leaves behind: the message and its history page written, the inboxes not.
+  it('is finished by its resend: stored once, counted unread once, delivered once', async () => {
+    const server = running.current;
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const clientId = 'half-way-1';
+    const { store } = server.messaging;
+    const conv = conversationId(alice.id, bob.id);
+    const seq = await store.allocateSeq(conv, [alice.id, bob.id].sort() as [string, string], new Date());
+    const half = { _id: messageId(alice.id, clientId), conv, seq, from: alice.id, to: bob.id, content: 'half way', createdAt: new Date(), clientId };
+    await store.insertMessage(half);
+    await store.appendToPage(half);
+
+    const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
+    const delivered = collect(bobSocket, 'sendback');
+    const ack = accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'half way', client_id: clientId }));
+    expect(ack.message._id).toBe(half._id);
+    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+    expect(delivered.map((p) => p.message._id)).toEqual([half._id]);
+    expect((await bob.agent.get('/api/inbox')).body).toMatchObject({ total: 1, conversations: [{ unread: 1, last: { preview: 'half way' } }] });
+    expect((await bob.agent.get(`/messages/${alice.username}/history`)).body.messages.map((m: { _id: string }) => m._id)).toEqual([half._id]);
+
+    // Once finished, a further resend changes and delivers nothing.
+    accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'half way', client_id: clientId }));
+    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
+    expect(delivered).toHaveLength(1);
+    expect((await bob.agent.get('/api/inbox')).body.total).toBe(1);
+  });
+});
 
 describe('with the database gone', () => {
   it('refuses sends and mark-reads with a clear error and delivers nothing', async () => {
