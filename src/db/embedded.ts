@@ -22,6 +22,8 @@ export interface EmbeddedDatabase {
   uri: string;
   /** Where the engine keeps its files. */
   dataDir: string;
+  /** The engine's process, when this process started one (for CPU and memory readings). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -314,6 +316,7 @@ async function startFerretDB(options: EmbeddedOptions, cacheDir: string): Promis
     engine: 'ferretdb',
     uri,
     dataDir,
+    pid: child.pid,
     stop: async () => {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
