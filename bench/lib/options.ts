@@ -57,7 +57,8 @@ function scenarioList(raw: string | undefined): ScenarioId[] {
  * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,memory,database,pages a subset;
  * BENCH_OUT a directory for the report (default docs/); BENCH_DEADLINE_S the whole run's limit;
  * BENCH_SCALE multiplies every measuring window (0.1 … 5); BENCH_QUIET_WAIT_S how long each
- * scenario may wait for a quiet machine (default 30, 0 in quick mode).
+ * scenario may wait for a quiet machine (default 30, 0 in quick mode); BENCH_CHILD_NODE_ARGS extra
+ * node flags for the measured servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile one).
  */
 export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import MongoStore from 'connect-mongo';
-import session, { type SessionOptions } from 'express-session';
+import session, { type SessionData, type SessionOptions } from 'express-session';
 import type mongoose from 'mongoose';
 import type { Config } from '../config.ts';
 
@@ -15,6 +15,29 @@ declare module 'express-session' {
   interface SessionData {
     userId?: string;
     flash?: { kind: 'success' | 'info' | 'danger'; text: string }[];
+  }
+}
+
+/**
+ * connect-mongo looks a session up with `{ _id, $or: [not expired] }`. FerretDB 1.x runs
+ * any filter beyond a bare `_id` as a scan that decodes the whole sessions collection,
+ * on every request and every socket handshake: with a thousand stored sessions a page
+ * spent most of its time there. This store asks for the `_id` alone and checks the
+ * expiry itself, which answers the same on both engines. (Configured as below: no
+ * transformId, no crypto, stringify off, so the stored `session` is the object itself.)
+ */
+class ExactIdMongoStore extends MongoStore {
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    this.collectionP
+      .then((collection) => collection.findOne({ _id: sid }))
+      .then((doc) => {
+        if (!doc || (doc.expires && doc.expires.getTime() <= Date.now())) return callback(null, null);
+        const stored = doc.session as SessionData & { lastModified?: Date };
+        // touchAfter reads this back to decide whether a touch must write.
+        if (doc.lastModified) stored.lastModified = doc.lastModified;
+        this.emit('get', sid);
+        callback(null, stored);
+      }, callback);
   }
 }
 
@@ -36,7 +59,7 @@ export function createSessionMiddleware(
   connection: mongoose.Connection,
   secret: string,
 ) {
-  const store = MongoStore.create({
+  const store = new ExactIdMongoStore({
     client: connection.getClient() as never,
     dbName: connection.db?.databaseName,
     collectionName: 'sessions',

@@ -110,11 +110,47 @@ export interface InboxEntry {
   user: string;
   username: string;
   unread?: number;
-  /** The last message: its seq decides which preview is newest. */
+  /** The last message, as encodeLast writes it: `$max` on this field keeps the newest. */
+  last?: string;
+  // The fields below are the format before `last` (one conditional update per message,
+  // which FerretDB could not push down to SQLite); entries written then still carry them.
+  seq?: number;
+  at?: Date;
+  from?: string;
+  preview?: string;
+}
+
+export interface LastMessage {
+  /** Its seq decides which message is the newest. */
   seq: number;
   at: Date;
   from: string;
   preview: string;
+}
+
+const SEQ_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
+
+/**
+ * The last message as one string that sorts by seq: the zero-padded seq first, then the
+ * rest as JSON. `$max` on it moves an inbox entry only forward (a message with a lower seq
+ * arriving late leaves the newer preview) with a plain update whose filter is just `_id`:
+ * the only filter FerretDB 1.x runs as an index lookup rather than a collection scan.
+ */
+export function encodeLast(m: LastMessage): string {
+  return `${String(m.seq).padStart(SEQ_DIGITS, '0')} ${JSON.stringify({ at: m.at.toISOString(), from: m.from, preview: m.preview })}`;
+}
+
+export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
+  if (!entry) return undefined;
+  let decoded: LastMessage | undefined;
+  if (typeof entry.last === 'string') {
+    const space = entry.last.indexOf(' ');
+    const rest = JSON.parse(entry.last.slice(space + 1)) as { at: string; from: string; preview: string };
+    decoded = { seq: Number(entry.last.slice(0, space)), at: new Date(rest.at), from: rest.from, preview: rest.preview };
+  }
+  const legacy = entry.seq !== undefined && entry.at !== undefined ? { seq: entry.seq, at: new Date(entry.at), from: entry.from ?? '', preview: entry.preview ?? '' } : undefined;
+  if (decoded && legacy) return legacy.seq > decoded.seq ? legacy : decoded;
+  return decoded ?? legacy;
 }
 
 export interface InboxDoc {

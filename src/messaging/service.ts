@@ -7,7 +7,7 @@ import { findUserById, findUserByUsername, type UserDocument } from '../accounts
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
-import { conversationId, entryKey, type StoredMessage } from './models.ts';
+import { conversationId, entryKey, lastOf, type StoredMessage } from './models.ts';
 import { createInFlight, withDeadline } from './in-flight.ts';
 import { firstIssue, issueField, markReadSchema, privateMessageSchema, type PrivateMessage } from './schemas.ts';
 import { MessageStore, type HistorySlice, type Party } from './store.ts';
@@ -277,15 +277,18 @@ export function createMessagingService(deps: MessagingDeps) {
   /** The messages page: every conversation, latest first, from one read. */
   async function inbox(owner: Party): Promise<InboxView> {
     const doc = await store.readInbox(owner.id);
-    const entries = Object.values(doc?.e ?? {});
-    entries.sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime());
+    const entries = Object.values(doc?.e ?? {}).flatMap((entry) => {
+      const last = lastOf(entry);
+      return last ? [{ ...entry, last }] : [];
+    });
+    entries.sort((a, b) => b.last.at.getTime() - a.last.at.getTime());
     // One question for the whole list.
     const online = await whoIsOnline(entries.map((entry) => entry.user));
     const conversations = entries.map((entry) => ({
       user: userView({ id: entry.user, username: entry.username }),
       unread: Math.max(0, entry.unread ?? 0),
       online: online.has(entry.user),
-      last: { seq: entry.seq, at: new Date(entry.at), from: entry.from, preview: entry.preview },
+      last: entry.last,
     }));
     return { v: doc?.v ?? 0, total: Math.max(0, doc?.unreadTotal ?? 0), conversations };
   }

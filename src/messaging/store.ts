@@ -4,9 +4,11 @@
 import { createSerialWrites, type SerialWrites } from '../db/serial-writes.ts';
 import {
   ConversationModel,
+  encodeLast,
   entryKey,
   fromPageEntry,
   InboxModel,
+  lastOf,
   MessageModel,
   MessagePageModel,
   pageId,
@@ -15,7 +17,6 @@ import {
   toPageEntry,
   type ConversationDoc,
   type InboxDoc,
-  type InboxEntry,
   type PageDoc,
   type StoredMessage,
 } from './models.ts';
@@ -77,8 +78,22 @@ function bySeq(a: StoredMessage, b: StoredMessage): number {
   return a.seq - b.seq || (a._id < b._id ? -1 : 1);
 }
 
+export interface MessageStoreOptions {
+  serial?: SerialWrites;
+  /**
+   * True when writes to one document never run concurrently (FerretDB: the serial queue,
+   * and across processes its Redis lock). Updates then filter on `_id` alone, the only
+   * filter FerretDB 1.x looks up by index instead of scanning the collection.
+   */
+  exclusiveWrites?: boolean;
+}
+
 export class MessageStore {
-  constructor(private readonly serial: SerialWrites = createSerialWrites()) {}
+  private readonly serial: SerialWrites;
+
+  constructor(private readonly options: MessageStoreOptions = {}) {
+    this.serial = options.serial ?? createSerialWrites();
+  }
 
   get pendingWrites(): number {
     return this.serial.pending;
@@ -147,43 +162,42 @@ export class MessageStore {
 
   /**
    * Records a message in `owner`'s inbox entry for `other`. The preview moves only
-   * forward (a message with a lower seq arriving late leaves the newer preview), and an
-   * incoming message adds one unread. With `repair`, an entry that already reached this
-   * seq is left alone, so replaying a message after a crash cannot count it twice;
-   * `written` then says whether the entry lacked it.
+   * forward (a message with a lower seq arriving late leaves the newer preview: see
+   * encodeLast), and an incoming message adds one unread. With `repair`, an entry that
+   * already reached this seq is left alone, so replaying a message after a crash cannot
+   * count it twice; `written` then says whether the entry lacked it.
    */
   recordInInbox(owner: string, other: Party, message: StoredMessage, options: { incoming: boolean; repair?: boolean }): Promise<UnreadState & { written: boolean }> {
-    const path = `e.${entryKey(other.id)}`;
-    const entry: InboxEntry = {
-      conv: message.conv,
-      user: other.id,
-      username: other.username,
-      seq: message.seq,
-      at: message.createdAt,
-      from: message.from,
-      preview: preview(message.content),
-    };
-    const set = Object.fromEntries(Object.entries(entry).map(([key, value]) => [`${path}.${key}`, value]));
+    const key = entryKey(other.id);
+    const path = `e.${key}`;
+    const last = encodeLast({ seq: message.seq, at: message.createdAt, from: message.from, preview: preview(message.content) });
     const inc: Record<string, number> = options.incoming ? { [`${path}.unread`]: 1, unreadTotal: 1, v: 1 } : { v: 1 };
     return this.serial.run(`inbox:${owner}`, async () => {
-      try {
-        const doc = await InboxModel.findOneAndUpdate(
-          // $not/$gte also matches an entry that does not exist yet.
-          { _id: owner, [`${path}.seq`]: { $not: { $gte: message.seq } } },
-          { $set: set, $inc: inc },
+      if (options.repair) {
+        // A resend: rare, so a read first is affordable.
+        const seen = lastOf((await this.readEntry(owner, key))?.e?.[key]);
+        if (seen && seen.seq >= message.seq) return { ...(await this.unreadState(owner, other.id)), written: false };
+      }
+      const doc = await upsertRetryingOnce(() =>
+        InboxModel.findOneAndUpdate(
+          { _id: owner },
+          {
+            $set: { [`${path}.conv`]: message.conv, [`${path}.user`]: other.id, [`${path}.username`]: other.username },
+            $max: { [`${path}.last`]: last },
+            $inc: inc,
+          },
+          // No projection: FerretDB 1.x does not implement one on findAndModify.
           { upsert: true, returnDocument: 'after' },
         )
           .lean<InboxDoc>()
-          .exec();
-        return { ...unreadStateOf(doc, other.id), written: true };
-      } catch (err) {
-        // The inbox exists and its entry already shows a later (or this) message.
-        if (!isDuplicateKey(err)) throw err;
-        if (options.repair) return { ...(await this.unreadState(owner, other.id)), written: false };
-        const doc = await InboxModel.findOneAndUpdate({ _id: owner }, { $inc: inc }, { returnDocument: 'after' }).lean<InboxDoc>().exec();
-        return { ...unreadStateOf(doc, other.id), written: true };
-      }
+          .exec(),
+      );
+      return { ...unreadStateOf(doc, other.id), written: true };
     });
+  }
+
+  private readEntry(owner: string, key: string): Promise<InboxDoc | null> {
+    return InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`e.${key}`]: 1 }).lean<InboxDoc>().exec();
   }
 
   async unreadState(owner: string, otherUserId: string): Promise<UnreadState> {
@@ -207,31 +221,34 @@ export class MessageStore {
    * Marks `owner`'s conversation with `other` read, when `upTo` (the newest seq the
    * reader has seen) reaches the inbox's last message; a newer message the reader has
    * not seen yet keeps the count, and the reader's next mark-read clears it.
-   * Compare-and-set on the entry: a message counted meanwhile makes it retry.
+   * Subtracts the unread it read rather than setting zero: a message counted meanwhile
+   * (by another process) stays counted. Where a filter beyond `_id` is cheap (MongoDB),
+   * the update also requires that many unread still to be there, so two processes marking
+   * the same conversation read cannot both subtract; on FerretDB the filter would scan the
+   * collection, and writes to one inbox are exclusive there anyway (see serial-writes.ts).
    */
   markRead(owner: string, otherUserId: string, upTo: number | undefined): Promise<UnreadState & { changed: boolean; lastSeq: number }> {
-    const path = `e.${entryKey(otherUserId)}`;
+    const key = entryKey(otherUserId);
+    const path = `e.${key}`;
     return this.serial.run(`inbox:${owner}`, async () => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`${path}.unread`]: 1, [`${path}.seq`]: 1 })
-          .lean<InboxDoc>()
-          .exec();
-        const entry = doc?.e?.[entryKey(otherUserId)];
-        const lastSeq = entry?.seq ?? 0;
-        const unread = entry?.unread ?? 0;
-        if (!doc || unread <= 0 || (upTo !== undefined && upTo < lastSeq)) {
-          return { ...unreadStateOf(doc, otherUserId), changed: false, lastSeq };
-        }
-        const updated = await InboxModel.findOneAndUpdate(
-          { _id: owner, [`${path}.unread`]: unread, [`${path}.seq`]: lastSeq },
-          { $set: { [`${path}.unread`]: 0 }, $inc: { unreadTotal: -unread, v: 1 } },
-          { returnDocument: 'after' },
-        )
-          .lean<InboxDoc>()
-          .exec();
-        if (updated) return { ...unreadStateOf(updated, otherUserId), changed: true, lastSeq };
+      const doc = await this.readEntry(owner, key);
+      const entry = doc?.e?.[key];
+      const lastSeq = lastOf(entry)?.seq ?? 0;
+      const unread = entry?.unread ?? 0;
+      if (!doc || unread <= 0 || (upTo !== undefined && upTo < lastSeq)) {
+        return { ...unreadStateOf(doc, otherUserId), changed: false, lastSeq };
       }
-      throw new Error(`inbox ${owner} kept changing while marking read`);
+      const guard = this.options.exclusiveWrites ? {} : { [`${path}.unread`]: { $gte: unread } };
+      const updated = await InboxModel.findOneAndUpdate(
+        { _id: owner, ...guard },
+        { $inc: { [`${path}.unread`]: -unread, unreadTotal: -unread, v: 1 } },
+        { returnDocument: 'after' },
+      )
+        .lean<InboxDoc>()
+        .exec();
+      // Another process cleared it first: nothing left to do.
+      if (!updated) return { ...(await this.unreadState(owner, otherUserId)), changed: false, lastSeq };
+      return { ...unreadStateOf(updated, otherUserId), changed: true, lastSeq };
     });
   }
 

@@ -98,3 +98,18 @@ describe('sign in and out', () => {
     expect((await user.agent.get('/')).text).not.toContain('action="/logout"');
   });
 });
+
+describe('sessions', () => {
+  it('stops recognising a session once its stored expiry has passed', async () => {
+    const user = await registerUser(server.url);
+    expect((await user.agent.get('/')).text).toContain('action="/logout"');
+    // The store looks sessions up by _id alone (see src/http/session.ts) and must judge expiry itself.
+    const { default: mongoose } = await import('mongoose');
+    const sessions = mongoose.connection.collection('sessions');
+    const sid = decodeURIComponent(/parley\.sid=s%3A([^.;]+)/.exec(user.cookie)?.[1] ?? '');
+    expect((await sessions.updateOne({ _id: sid as never }, { $set: { expires: new Date(Date.now() - 1000) } })).matchedCount).toBe(1);
+    const home = await user.agent.get('/');
+    expect(home.text).not.toContain('action="/logout"');
+    expect(home.text).not.toContain(user.username);
+  });
+});
