@@ -32,6 +32,7 @@ import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from
 import type { ScenarioReport } from './lib/report-model.ts';
 import { databaseScenario } from './scenarios/database.ts';
 import { memoryScenario } from './scenarios/memory.ts';
+import { messagingScenario } from './scenarios/messaging.ts';
 import { pagesScenario } from './scenarios/pages.ts';
 import { relayScenario } from './scenarios/relay.ts';
 
@@ -39,15 +40,13 @@ type Scenario = (options: BenchOptions, progress: (line: string) => void) => Pro
 
 const SCENARIOS: Record<ScenarioId, Scenario> = {
   relay: relayScenario,
+  messaging: messagingScenario,
   memory: memoryScenario,
   database: (options, progress) => databaseScenario(options, progress),
   pages: (options, progress) => pagesScenario(options, progress),
 };
 
 export const PENDING: PendingMeasurement[] = [
-  { what: 'Parley capacity with storage', needs: 'closed loop over many pairs of signed-in users; ≥ 50 % of the relay, nothing lost or duplicated' },
-  { what: 'Parley latency at 300 msg/s', needs: 'ack and delivery p50/p99 through sessions and storage; p99 ≤ 25 ms' },
-  { what: 'Stored once, delivered once', needs: 'every acknowledged message found exactly once in the database after the run' },
   { what: 'Database ceiling with Parley’s real writes', needs: 'the messaging service as a MessageWriteModel instead of the modelled writes' },
   { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
   { what: 'Pages', needs: '`/` with posts, `/posts/:id` (≥ 25 % of hello-world) and `/messages` for a signed-in user' },

@@ -25,6 +25,11 @@ export interface Integrity {
   misdelivered: number;
   /** True when every sent message was acknowledged once and delivered once, to its recipient. */
   ok: boolean;
+  /**
+   * The content key ("b<phase>.<n>") of every acknowledged message, so a server with
+   * storage can be asked afterwards whether each was stored exactly once.
+   */
+  ackedKeys: string[];
 }
 
 interface Tracked {
@@ -51,7 +56,9 @@ export interface LoadOptions {
 }
 
 let phaseCounter = 0;
-const CONTENT_KEY = /^b(\d+)\.(\d+) /;
+/** Every message's content starts with its key and a space; the rest is padding. */
+export const CONTENT_KEY = /^b(\d+)\.(\d+) /;
+const contentKey = (phase: number, seq: number) => `b${phase}.${seq}`;
 
 /** Follows every message of one phase. */
 class Ledger {
@@ -76,7 +83,7 @@ class Ledger {
     const entry: Tracked = { seq, to, scheduledAt, sentAt: performance.now(), acks: 0, deliveries: 0, settled: false, settle, done };
     this.entries.push(entry);
     this.pending.add(entry);
-    const head = `b${this.phase}.${seq} `;
+    const head = `${contentKey(this.phase, seq)} `;
     const content = head.padEnd(this.contentLength, 'x');
     from.socket.timeout(this.timeoutMs).emit('privatemsg', { to_user: to.user.id, content }, (err: Error | null, answer: unknown) => {
       entry.acks += 1;
@@ -147,6 +154,7 @@ class Ledger {
       notDelivered: this.entries.filter((e) => e.deliveries === 0).length,
       deliveredMoreThanOnce,
       misdelivered: this.misdelivered,
+      ackedKeys: this.entries.filter((e) => !e.ackError && e.ackAt !== undefined).map((e) => contentKey(this.phase, e.seq)),
       ok: sent > 0 && ackedOnce === sent && deliveredOnce === sent && this.misdelivered === 0,
     };
   }
