@@ -8,7 +8,7 @@ import { requireUser } from '../http/locals.ts';
 import { blockingRouter, hasBlocked } from './blocking.ts';
 import { party } from './service.ts';
 import type { Refusal } from './service.ts';
-import type { Party } from './store.ts';
+import { INBOX_KEEP, type Party } from './store.ts';
 import { firstIssue, historyQuerySchema } from './schemas.ts';
 import { suggestUsernames } from './suggest.ts';
 
@@ -54,6 +54,8 @@ export function messagingRouter(deps: AppDeps): Router {
     res.status(status).render('messages/index', {
       title: req.t('messaging.inbox.title'),
       conversations: inbox.conversations,
+      // Only the most recent conversations are listed (see MessageStore.trimInbox): say so.
+      showsRecentOnly: inbox.conversations.length >= INBOX_KEEP,
       maxLength,
       error: form?.error,
       values: { to: form?.to.slice(0, 64) ?? '', content: form?.content.slice(0, maxLength) ?? '' },

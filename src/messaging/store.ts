@@ -60,6 +60,13 @@ export interface HistorySlice {
 
 const PREVIEW_LENGTH = 120;
 
+/** Conversations an inbox document keeps (see trimInbox). */
+export const INBOX_KEEP = 200;
+/** Trimming waits for this many more, so it runs once per that many new conversations. */
+const INBOX_SLACK = 40;
+/** Unread conversations are kept past INBOX_KEEP, up to this many. */
+const INBOX_MAX_UNREAD_KEPT = 1000;
+
 export function preview(content: string): string {
   const flat = content.replace(/\s+/g, ' ').trim();
   const chars = [...flat];
@@ -192,8 +199,39 @@ export class MessageStore {
           .lean<InboxDoc>()
           .exec(),
       );
+      if (Object.keys(doc.e ?? {}).length > INBOX_KEEP + INBOX_SLACK) await this.trimInbox(owner, doc, key);
       return { ...unreadStateOf(doc, other.id), written: true };
     });
+  }
+
+  /**
+   * Keeps an inbox document bounded: beyond INBOX_KEEP conversations, the oldest entries
+   * leave it (read ones first; unread ones only past INBOX_MAX_UNREAD_KEPT, their count
+   * leaving the total with them). The document is read and rewritten whole by every
+   * message to its owner, so an inbox of 10,000 entries (2.5 MB) would cost each of those
+   * messages tens of milliseconds in the engine's single writer. A conversation that left
+   * stays whole (its history and read state live elsewhere); its next message brings it
+   * back, and any member can still be reached by name. Runs once per INBOX_SLACK new
+   * conversations, inside the inbox's write queue.
+   */
+  private async trimInbox(owner: string, doc: InboxDoc, justWritten: string): Promise<void> {
+    const entries = Object.entries(doc.e ?? {})
+      .filter(([k]) => k !== justWritten)
+      .map(([k, entry]) => ({ k, unread: Math.max(0, entry.unread ?? 0), at: lastOf(entry)?.at.getTime() ?? 0 }))
+      .sort((a, b) => a.at - b.at);
+    let excess = entries.length + 1 - INBOX_KEEP;
+    const leaving = entries.filter((e) => e.unread === 0).slice(0, excess);
+    excess -= leaving.length;
+    if (excess > 0) {
+      const unreadKept = entries.filter((e) => e.unread > 0);
+      leaving.push(...unreadKept.slice(0, Math.max(0, unreadKept.length - INBOX_MAX_UNREAD_KEPT)).slice(0, excess));
+    }
+    if (leaving.length === 0) return;
+    const unreadLeaving = leaving.reduce((sum, e) => sum + e.unread, 0);
+    await InboxModel.updateOne(
+      { _id: owner },
+      { $unset: Object.fromEntries(leaving.map((e) => [`e.${e.k}`, ''])), $inc: { unreadTotal: -unreadLeaving, v: 1 } },
+    ).exec();
   }
 
   private readEntry(owner: string, key: string): Promise<InboxDoc | null> {
