@@ -84,8 +84,10 @@ export const parleyPages: PageServer = {
           request: { path: '/messages', headers: signedIn.headers },
           mustContain: signedIn.mustContain,
         },
-        // autocannon keeps no cookies, and an anonymous page makes no session: every request is a first visit.
+        // autocannon keeps no cookies, and an anonymous page makes no session: every request is a
+        // first visit. Beside the signed-in figures, these say what being signed in costs a page.
         { key: 'pages.parley.homeAnonymous', label: 'Parley `/`, anonymous', request: { path: '/' }, mustContain: 'href="/login"' },
+        { key: 'pages.parley.postAnonymous', label: 'Parley `/posts/:id`, anonymous', request: { path: postPath }, mustContain: 'href="/login"' },
       ];
       return { url: fixture.server.url, pages, stop: () => fixture.cleanup() };
     } catch (err) {
