@@ -17,10 +17,6 @@
 //   3. growth: seed 10 k then 1 M messages (insertMany in batches straight into the
 //      database, plus 10 k conversations for one user), then `measurePage` on
 //      /messages/:username and /messages at each size; figures parley.growth.*.ratio.
-//   4. pages: add PageCases to parleyPages (bench/scenarios/pages.ts) for `/` with posts,
-//      `/posts/:id` (key pages.parley.post) and `/messages` (a signed-in user's cookie).
-//   5. memory: `measureSocketMemory(parleyTarget, server, 1000)` (bench/lib/socket-memory.ts),
-//      figure parley.memoryPerSocket.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +45,6 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
 export const PENDING: PendingMeasurement[] = [
   { what: 'Database ceiling with Parley’s real writes', needs: 'the messaging service as a MessageWriteModel instead of the modelled writes' },
   { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
-  { what: 'Pages', needs: '`/` with posts, `/posts/:id` (≥ 25 % of hello-world) and `/messages` for a signed-in user' },
-  { what: 'Parley memory per idle socket', needs: '1,000 signed-in sockets; ≤ 1.5 × the relay' },
 ];
 
 export interface BenchResult {

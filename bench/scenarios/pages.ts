@@ -1,88 +1,115 @@
 // Pages under load, beside Express hello-world in the same run. Each server runs in a
 // child process with NODE_ENV=production; each page is a path (and, if it needs one, a
 // signed-in user's cookie) measured by the same function.
-import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { REPLIES_PER_PAGE } from '../../src/forum/model.ts';
 import { measurePage, type PageRequest, type PageResult } from '../lib/http-load.ts';
 import { projectRoot, type BenchOptions } from '../lib/options.ts';
-import { startChildServer, type ChildServer } from '../lib/processes.ts';
+import { seedConversations, seedForum } from '../lib/parley-content.ts';
+import { startParleyFixture } from '../lib/parley-fixture.ts';
+import { startChildServer } from '../lib/processes.ts';
 import { formatNumber, type Figure, type ScenarioReport } from '../lib/report-model.ts';
 
 export interface PageCase {
   /** Figure key, e.g. "pages.hello". */
   key: string;
   label: string;
-  /** Seeds what the page shows (posts, users, messages) and says what to request. */
-  prepare(server: ChildServer): Promise<PageRequest>;
+  request: PageRequest;
+  /**
+   * Text the page must contain, checked on one request before measuring: a signed-in
+   * page shows its member's name, so a cookie that did not sign in is caught here rather
+   * than measured as a fast anonymous page.
+   */
+  mustContain?: string;
+}
+
+/** A server ready to measure: its pages say what to request, with what they show already stored. */
+export interface PageSite {
+  url: string;
+  pages: PageCase[];
+  stop(): Promise<void>;
 }
 
 export interface PageServer {
   label: string;
-  start(): Promise<ChildServer & { cleanup?: () => Promise<void> }>;
-  pages: PageCase[];
+  start(progress: (line: string) => void): Promise<PageSite>;
 }
 
 export const helloWorld: PageServer = {
   label: 'Express hello-world',
-  start: () =>
-    startChildServer({ name: 'hello', script: path.join(projectRoot, 'bench/servers/hello-server.ts'), env: { NODE_ENV: 'production' }, readyPath: '/' }),
-  pages: [{ key: 'pages.hello', label: 'Express hello-world `/`', prepare: async () => ({ path: '/' }) }],
+  async start() {
+    const server = await startChildServer({
+      name: 'hello',
+      script: path.join(projectRoot, 'bench/servers/hello-server.ts'),
+      env: { NODE_ENV: 'production' },
+      readyPath: '/',
+    });
+    return { url: server.url, pages: [{ key: 'pages.hello', label: 'Express hello-world `/`', request: { path: '/' } }], stop: () => server.stop() };
+  },
 };
 
-/** Parley as `npm start` runs it, on a fresh embedded database in a temporary directory. */
-export async function startParley(): Promise<ChildServer & { cleanup: () => Promise<void> }> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-app-'));
-  const server = await startChildServer({
-    name: 'parley',
-    script: path.join(projectRoot, 'bench/servers/parley-server.ts'),
-    env: {
-      NODE_ENV: 'production',
-      DATA_DIR: dataDir,
-      DB_ENGINE: 'ferretdb',
-      MONGODB_URI: '',
-      SESSION_SECRET: crypto.randomBytes(24).toString('hex'),
-      RATE_LIMITS: 'off',
-      LOG_LEVEL: 'warn',
-    },
-    // 503 until the database is connected.
-    readyPath: '/healthz',
-    readyTimeoutMs: 120_000,
-  });
-  return {
-    ...server,
-    cleanup: async () => {
-      await server.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+/** What the Parley pages show: a forum's worth of posts, one long thread, a member's inbox. */
+export const PARLEY_CONTENT = { posts: 200, busyReplies: 25, authors: 8, conversations: 20, messagesPerConversation: 2 };
 
 export const parleyPages: PageServer = {
   label: 'Parley',
-  start: startParley,
-  pages: [
-    // Today's home page is the skeleton's (no posts yet): it shows the wiring works and
-    // what a page costs with session, CSRF and helmet; the real figures come with the forum.
-    { key: 'pages.parley.home', label: 'Parley `/` (skeleton: no posts yet), returning visitor', prepare: (server) => visitorWithSession(server.url, '/') },
-    // autocannon keeps no cookies: every request is a first visit, which creates a session.
-    { key: 'pages.parley.homeFirstVisit', label: 'Parley `/` (skeleton), first visit: no cookie', prepare: async () => ({ path: '/' }) },
-  ],
+  async start(progress) {
+    const fixture = await startParleyFixture();
+    try {
+      const c = PARLEY_CONTENT;
+      const [member] = await fixture.createUsers(1, 'member');
+      const authors = await fixture.createUsers(c.authors, 'author');
+      const correspondents = await fixture.createUsers(c.conversations, 'friend');
+      const seedStarted = performance.now();
+      const forum = await seedForum({ uri: fixture.engine.uri, name: fixture.db.databaseName }, authors, c);
+      const messages = await seedConversations(fixture.server.url, member!, correspondents, c.messagesPerConversation);
+      progress(
+        `seeded ${c.posts} posts (one with ${c.busyReplies} replies) and ${messages} messages in ` +
+          `${c.conversations} conversations in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+      );
+      // The header's link to the member's own profile: only a signed-in page has it.
+      const signedIn = { headers: member!.headers, mustContain: `>${member!.username}</a>` };
+      const postPath = `/posts/${forum.busyPostId}`;
+      const pages: PageCase[] = [
+        { key: 'pages.parley.home', label: `Parley \`/\` (${c.posts} posts), signed in`, request: { path: '/', headers: signedIn.headers }, mustContain: signedIn.mustContain },
+        {
+          key: 'pages.parley.post',
+          label: `Parley \`/posts/:id\` (${REPLIES_PER_PAGE} replies shown of ${c.busyReplies}), signed in`,
+          request: { path: postPath, headers: signedIn.headers },
+          mustContain: signedIn.mustContain,
+        },
+        {
+          key: 'pages.parley.messages',
+          label: `Parley \`/messages\` (${c.conversations} conversations), signed in`,
+          request: { path: '/messages', headers: signedIn.headers },
+          mustContain: signedIn.mustContain,
+        },
+        // autocannon keeps no cookies, and an anonymous page makes no session: every request is a
+        // first visit. Beside the signed-in figures, these say what being signed in costs a page.
+        { key: 'pages.parley.homeAnonymous', label: 'Parley `/`, anonymous', request: { path: '/' }, mustContain: 'href="/login"' },
+        { key: 'pages.parley.postAnonymous', label: 'Parley `/posts/:id`, anonymous', request: { path: postPath }, mustContain: 'href="/login"' },
+      ];
+      return { url: fixture.server.url, pages, stop: () => fixture.cleanup() };
+    } catch (err) {
+      await fixture.cleanup();
+      throw err;
+    }
+  },
 };
 
-/** A visitor who has been here before: the cookie of the session their first request made. */
-async function visitorWithSession(baseUrl: string, pagePath: string): Promise<PageRequest> {
-  const res = await fetch(`${baseUrl}${pagePath}`);
-  await res.arrayBuffer();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  return { path: pagePath, headers: cookie ? { cookie } : {} };
+/** One request before measuring: the page answers 200 and shows what it should. */
+async function checkPage(baseUrl: string, page: PageCase): Promise<void> {
+  const res = await fetch(`${baseUrl}${page.request.path}`, { headers: page.request.headers, redirect: 'manual' });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${page.label}: answered ${res.status} before measuring`);
+  if (page.mustContain && !body.includes(page.mustContain)) {
+    throw new Error(`${page.label}: the page does not contain ${JSON.stringify(page.mustContain)}`);
+  }
 }
 
 interface Measured {
   page: PageCase;
   server: string;
-  request: PageRequest;
   result: PageResult;
 }
 
@@ -93,16 +120,16 @@ export async function pagesScenario(
 ): Promise<ScenarioReport> {
   const measured: Measured[] = [];
   for (const pageServer of servers) {
-    const server = await pageServer.start();
+    const site = await pageServer.start(progress);
     try {
-      for (const page of pageServer.pages) {
-        const request = await page.prepare(server);
-        const result = await measurePage(server.url, request, options.pages);
+      for (const page of site.pages) {
+        await checkPage(site.url, page);
+        const result = await measurePage(site.url, page.request, options.pages);
         progress(`${page.label}: ${formatNumber(result.requestsPerSecond)} req/s, p99 ${formatNumber(result.latencyP99)} ms`);
-        measured.push({ page, server: pageServer.label, request, result });
+        measured.push({ page, server: pageServer.label, result });
       }
     } finally {
-      await (server.cleanup ?? server.stop)();
+      await site.stop();
     }
   }
 
@@ -116,7 +143,11 @@ export async function pagesScenario(
     title: 'Pages',
     method:
       `autocannon in the bench process, ${options.pages.connections} keep-alive connections, ${options.pages.seconds} s per page after ` +
-      `${options.pages.warmupSeconds} s of warm-up; each server in a child process with \`NODE_ENV=production\`.`,
+      `${options.pages.warmupSeconds} s of warm-up; each server in a child process with \`NODE_ENV=production\`. ` +
+      `Parley runs on the embedded FerretDB, seeded before measuring by its own code: ${PARLEY_CONTENT.posts} posts through the forum service ` +
+      `(every tenth with 3 replies, the newest with ${PARLEY_CONTENT.busyReplies}), and ${PARLEY_CONTENT.conversations} conversations of ` +
+      `${PARLEY_CONTENT.messagesPerConversation + 1} messages for the signed-in member, sent over Socket.IO. Signed-in pages send that ` +
+      'member’s session cookie, and one request before measuring checks that the page answers 200 and shows the member’s name.',
     figures,
     tables: [
       {
