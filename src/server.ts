@@ -56,7 +56,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const messaging = createMessagingService({
     config,
     limiters,
-    store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB }),
+    store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
     isDatabaseConnected: db.isConnected,
     deliveries: {
       notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),

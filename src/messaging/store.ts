@@ -93,10 +93,21 @@ export interface MessageStoreOptions {
    * filter FerretDB 1.x looks up by index instead of scanning the collection.
    */
   exclusiveWrites?: boolean;
+  /**
+   * How long this process answers the header badge (unread total) from memory, in ms; 0
+   * reads the inbox every time. Every signed-in page shows the badge, and the engine
+   * decodes the whole inbox document to answer it. This process's own inbox writes
+   * update the remembered value at once; another process's show within this time (and
+   * open tabs get them live over their socket in any case).
+   */
+  badgeCacheMs?: number;
 }
+
+const BADGE_CACHE_MAX = 10_000;
 
 export class MessageStore {
   private readonly serial: SerialWrites;
+  private readonly badges = new Map<string, { total: number; v: number; until: number }>();
 
   constructor(private readonly options: MessageStoreOptions = {}) {
     this.serial = options.serial ?? createSerialWrites();
@@ -199,8 +210,10 @@ export class MessageStore {
           .lean<InboxDoc>()
           .exec(),
       );
+      const state = unreadStateOf(doc, other.id);
+      this.rememberBadge(owner, state);
       if (Object.keys(doc.e ?? {}).length > INBOX_KEEP + INBOX_SLACK) await this.trimInbox(owner, doc, key);
-      return { ...unreadStateOf(doc, other.id), written: true };
+      return { ...state, written: true };
     });
   }
 
@@ -228,6 +241,7 @@ export class MessageStore {
     }
     if (leaving.length === 0) return;
     const unreadLeaving = leaving.reduce((sum, e) => sum + e.unread, 0);
+    this.badges.delete(owner);
     await InboxModel.updateOne(
       { _id: owner },
       { $unset: Object.fromEntries(leaving.map((e) => [`e.${e.k}`, ''])), $inc: { unreadTotal: -unreadLeaving, v: 1 } },
@@ -247,8 +261,23 @@ export class MessageStore {
 
   /** The header badge: total unread and the inbox version. */
   async unreadTotal(owner: string): Promise<{ total: number; v: number }> {
+    const remembered = this.badges.get(owner);
+    if (remembered && remembered.until > Date.now()) return { total: remembered.total, v: remembered.v };
     const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1 }).lean<InboxDoc>().exec();
-    return { total: Math.max(0, doc?.unreadTotal ?? 0), v: doc?.v ?? 0 };
+    const state = { total: Math.max(0, doc?.unreadTotal ?? 0), v: doc?.v ?? 0 };
+    this.rememberBadge(owner, state);
+    return state;
+  }
+
+  /** Keeps the newest badge state seen for `owner` (versions only grow). */
+  private rememberBadge(owner: string, state: { total: number; v: number }): void {
+    const ms = this.options.badgeCacheMs ?? 0;
+    if (ms <= 0) return;
+    const known = this.badges.get(owner);
+    if (known && known.v > state.v) return;
+    this.badges.delete(owner); // re-inserted last: the map's order is then oldest-first
+    this.badges.set(owner, { ...state, until: Date.now() + ms });
+    if (this.badges.size > BADGE_CACHE_MAX) this.badges.delete(this.badges.keys().next().value!);
   }
 
   readInbox(owner: string): Promise<InboxDoc | null> {
@@ -286,7 +315,9 @@ export class MessageStore {
         .exec();
       // Another process cleared it first: nothing left to do.
       if (!updated) return { ...(await this.unreadState(owner, otherUserId)), changed: false, lastSeq };
-      return { ...unreadStateOf(updated, otherUserId), changed: true, lastSeq };
+      const state = unreadStateOf(updated, otherUserId);
+      this.rememberBadge(owner, state);
+      return { ...state, changed: true, lastSeq };
     });
   }
 

@@ -59,3 +59,27 @@ describe('a member with very many conversations', () => {
     expect(state.count).toBe(1);
   });
 });
+
+describe('the header badge', () => {
+  const message = (to: string, seq: number) => ({ _id: `b${to}${seq}`, conv: `c${to}`, seq, from: otherId(1), to, content: 'hi', createdAt: new Date(), clientId: `c${seq}` });
+  const sender = { id: otherId(1), username: 'sender' };
+
+  it("shows this process's own writes at once, and another process's after the cache time", async () => {
+    const reader = new mongoose.Types.ObjectId().toHexString();
+    const here = new MessageStore({ badgeCacheMs: 60_000 });
+    const elsewhere = new MessageStore();
+    expect(await here.unreadTotal(reader)).toEqual({ total: 0, v: 0 });
+
+    await here.recordInInbox(reader, sender, message(reader, 1), { incoming: true });
+    expect((await here.unreadTotal(reader)).total).toBe(1);
+
+    // Another process's write: remembered value until it expires (open tabs hear of it over their socket).
+    await elsewhere.recordInInbox(reader, sender, message(reader, 2), { incoming: true });
+    expect((await here.unreadTotal(reader)).total).toBe(1);
+    expect((await new MessageStore({ badgeCacheMs: 0 }).unreadTotal(reader)).total).toBe(2);
+
+    // Marking read here is seen here at once.
+    await here.markRead(reader, sender.id, undefined);
+    expect(await here.unreadTotal(reader)).toMatchObject({ total: 0 });
+  });
+});
