@@ -43,7 +43,6 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
 };
 
 export const PENDING: PendingMeasurement[] = [
-  { what: 'Database ceiling with Parley’s real writes', needs: 'the messaging service as a MessageWriteModel instead of the modelled writes' },
   { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
 ];
 

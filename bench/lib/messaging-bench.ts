@@ -10,6 +10,8 @@ export interface MessagingMeasurements {
   capacity: CapacityResult[];
   best: CapacityResult;
   latency: LatencyResult;
+  /** The same open loop at lower offered rates: where the latency target holds, if not at the main rate. */
+  lowerRates: LatencyResult[];
   unexpectedDisconnects: number;
 }
 
@@ -18,6 +20,7 @@ export async function measureMessaging(
   options: BenchOptions['relay'],
   sampleServer?: () => ProcessSample | undefined,
   progress: (line: string) => void = () => undefined,
+  lowerRates: number[] = [],
 ): Promise<MessagingMeasurements> {
   const pool = new ClientPool(target.url);
   try {
@@ -36,6 +39,18 @@ export async function measureMessaging(
       progress(`${target.name} capacity, ${pairs} pairs: ${formatNumber(result.messagesPerSecond)} msg/s`);
       capacity.push(result);
     }
+    // Lower rates first: a server left behind by an overload would still be catching up.
+    const lower: LatencyResult[] = [];
+    for (const rate of lowerRates) {
+      const result = await openLoop(pool, pairUp(clients.slice(0, 2 * options.latencyPairs)), {
+        ...load,
+        rate,
+        warmupMs: options.latencyWarmupMs,
+        measureMs: Math.round(options.latencyMs / 2),
+      });
+      progress(`${target.name} at ${rate} msg/s: ack p50 ${formatNumber(result.ack.p50)} ms, p99 ${formatNumber(result.ack.p99)} ms`);
+      lower.push(result);
+    }
     const latency = await openLoop(pool, pairUp(clients.slice(0, 2 * options.latencyPairs)), {
       ...load,
       rate: options.latencyRate,
@@ -46,7 +61,7 @@ export async function measureMessaging(
       `${target.name} at ${options.latencyRate} msg/s: ack p50 ${formatNumber(latency.ack.p50)} ms, p99 ${formatNumber(latency.ack.p99)} ms`,
     );
     const best = capacity.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
-    return { capacity, best, latency, unexpectedDisconnects: pool.unexpectedDisconnects };
+    return { capacity, best, latency, lowerRates: lower, unexpectedDisconnects: pool.unexpectedDisconnects };
   } finally {
     await pool.close();
   }
@@ -89,6 +104,28 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
   const integrity: IntegrityCheck[] = [
     ...m.capacity.map((c) => ({ label: `${title} capacity, ${c.pairs} pairs`, integrity: c.integrity })),
     { label: `${title} latency at ${latency.offeredRate} msg/s`, integrity: latency.integrity },
+    ...m.lowerRates.map((l) => ({ label: `${title} latency at ${l.offeredRate} msg/s`, integrity: l.integrity })),
   ];
-  return { figures, tables: [capacityTable, latencyTable], integrity };
+  const tables = [capacityTable, latencyTable];
+  if (m.lowerRates.length) {
+    const all = [...m.lowerRates, latency].sort((a, b) => a.offeredRate - b.offeredRate);
+    tables.push({
+      caption: `${title} latency by offered rate (open loop, from the scheduled send)`,
+      head: ['offered (msg/s)', 'sent (msg/s)', 'ack p50 (ms)', 'ack p99 (ms)', 'delivery p50 (ms)', 'delivery p99 (ms)', 'server CPU', 'other processes'],
+      rows: all.map((l) => [
+        formatNumber(l.offeredRate, 0),
+        formatNumber(l.achievedRate),
+        formatNumber(l.ack.p50),
+        formatNumber(l.ack.p99),
+        formatNumber(l.delivery.p50),
+        formatNumber(l.delivery.p99),
+        formatPercent(l.serverCpuPercent),
+        formatPercent(l.otherCpuPercent),
+      ]),
+    });
+    for (const l of m.lowerRates) {
+      figures.push({ key: `${name}.latency.at${l.offeredRate}.ack.p99`, label: `${title} ack p99 @ ${l.offeredRate}/s`, value: l.ack.p99, unit: 'ms' });
+    }
+  }
+  return { figures, tables, integrity };
 }

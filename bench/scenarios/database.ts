@@ -9,6 +9,7 @@ import { MongoClient, ObjectId, type Collection } from 'mongodb';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
 import { benchMessages, modelledMessageWrites, type BenchMessage, type MessageWriteModel, type MessageWriter } from '../lib/message-writes.ts';
 import type { BenchOptions } from '../lib/options.ts';
+import { parleyMessageWrites } from '../lib/parley-writes.ts';
 import { formatNumber, formatSeconds, type Figure, type ScenarioReport } from '../lib/report-model.ts';
 import { sleep, summarize, type LatencySummary } from '../lib/stats.ts';
 
@@ -21,6 +22,7 @@ interface WriteVariant {
 }
 
 interface WriteResult {
+  model: MessageWriteModel;
   variant: WriteVariant;
   messagesPerSecond: number;
   commandsPerSecond: number;
@@ -71,6 +73,7 @@ async function runWrites(writer: MessageWriter, model: MessageWriteModel, varian
   const seconds = (windowTo - windowFrom) / 1000;
   const commandsPerCall = variant.batch === 1 ? model.commandsPerMessage : (model.commandsPerBatch ?? Number.NaN);
   return {
+    model,
     variant,
     messagesPerSecond: messagesInWindow / seconds,
     commandsPerSecond: (callsInWindow * commandsPerCall) / seconds,
@@ -163,7 +166,7 @@ function explainGrowth(commands: PrimitiveResult[]): string[] {
 export async function databaseScenario(
   options: BenchOptions,
   progress: (line: string) => void,
-  model: MessageWriteModel = modelledMessageWrites,
+  models: MessageWriteModel[] = [modelledMessageWrites, parleyMessageWrites],
 ): Promise<ScenarioReport> {
   const { concurrency, batchSize } = options.database;
   const variants: WriteVariant[] = [
@@ -180,16 +183,18 @@ export async function databaseScenario(
   const results: WriteResult[] = [];
   let commands: PrimitiveResult[] = [];
   try {
-    for (const variant of variants) {
-      // A fresh database per variant: no variant pays for the data another one left.
-      const writer = await model.open({ uri: database.uri, dbName: `bench_${variant.key}_${crypto.randomBytes(3).toString('hex')}` });
-      try {
-        if (variant.batch > 1 && !writer.writeMany) continue;
-        const result = await runWrites(writer, model, variant, options.database);
-        progress(`database, ${variant.label}: ${formatNumber(result.messagesPerSecond)} msg/s`);
-        results.push(result);
-      } finally {
-        await writer.close();
+    for (const model of models) {
+      for (const variant of variants) {
+        // A fresh database per variant: no variant pays for the data another one left.
+        const writer = await model.open({ uri: database.uri, dbName: `bench_${model.name}_${variant.key}_${crypto.randomBytes(3).toString('hex')}` });
+        try {
+          if (variant.batch > 1 && !writer.writeMany) continue;
+          const result = await runWrites(writer, model, variant, options.database);
+          progress(`database, ${model.name} writes, ${variant.label}: ${formatNumber(result.messagesPerSecond)} msg/s`);
+          results.push(result);
+        } finally {
+          await writer.close();
+        }
       }
     }
     commands = await measurePrimitives(database.uri, options.database.primitiveMs);
@@ -199,9 +204,11 @@ export async function databaseScenario(
   }
 
   const engineName = database.engine === 'ferretdb' ? 'FerretDB' : 'mongod';
+  // The modelled writes keep their original keys, so figures compare across runs.
+  const keyOf = (r: WriteResult) => (r.model === modelledMessageWrites ? `database.${r.variant.key}` : `database.${r.model.name}.${r.variant.key}`);
   const figures: Figure[] = results.map((r) => ({
-    key: `database.${r.variant.key}`,
-    label: `Database ceiling, ${r.variant.label}`,
+    key: keyOf(r),
+    label: `Database ceiling, ${r.model.name} writes, ${r.variant.label}`,
     value: r.messagesPerSecond,
     unit: 'msg/s',
     chart: 'messages',
@@ -210,14 +217,15 @@ export async function databaseScenario(
     id: 'database',
     title: `Database ceiling (embedded ${engineName})`,
     method:
-      `The writes of one message — ${model.describe} — in a loop in the bench process, with no sockets, against a fresh ` +
-      `embedded ${engineName} in a temporary directory. Each variant writes into a new, empty database ` +
-      `for ${formatSeconds(options.database.measureMs)} after ${formatSeconds(options.database.warmupMs)} of warm-up.`,
+      `The writes of one message in a loop in the bench process, with no sockets, against a fresh embedded ${engineName} in a ` +
+      `temporary directory. Two write sets: ${models.map((m) => `**${m.name}**: ${m.describe}`).join('; ')}. Each variant writes ` +
+      `into a new, empty database for ${formatSeconds(options.database.measureMs)} after ${formatSeconds(options.database.warmupMs)} of warm-up.`,
     figures,
     tables: [
       {
-        head: ['write pattern', 'messages/s', 'commands/s', 'call p50 (ms)', 'call p99 (ms)', 'messages stored'],
+        head: ['writes', 'pattern', 'messages/s', 'commands/s', 'call p50 (ms)', 'call p99 (ms)', 'messages stored'],
         rows: results.map((r) => [
+          r.model.name,
           r.variant.label,
           formatNumber(r.messagesPerSecond),
           formatNumber(r.commandsPerSecond),
@@ -233,6 +241,6 @@ export async function databaseScenario(
       },
     ],
     integrity: [],
-    notes: [`Write model: \`${model.name}\` (bench/lib/message-writes.ts).`, ...explainGrowth(commands)],
+    notes: [`Write models: ${models.map((m) => `\`${m.name}\``).join(', ')} (bench/lib/message-writes.ts, bench/lib/parley-writes.ts).`, ...explainGrowth(commands)],
   };
 }
