@@ -41,6 +41,8 @@ export interface AppDeps {
   messaging: MessagingService;
   /** Set when writes to one document must be serialised across processes (FerretDB behind several processes). */
   writeLock?: KeyLock;
+  /** Closes every socket opened under this session, on any process (sign-out). */
+  closeSessionSockets?: (sessionId: string) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express {

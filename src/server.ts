@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
-import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
+import { createRealtime, sessionRoom, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
   url: string;
@@ -64,7 +64,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
   });
 
-  const app = createApp({ config, log, session: session.middleware, isDatabaseConnected: db.isConnected, limiters, messaging, writeLock });
+  const app = createApp({
+    config,
+    log,
+    session: session.middleware,
+    isDatabaseConnected: db.isConnected,
+    limiters,
+    messaging,
+    writeLock,
+    closeSessionSockets: (sessionId) => bound.realtime?.io.in(sessionRoom(sessionId)).disconnectSockets(true),
+  });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
   // when it checks its connections (every 30 s by default): check often enough for the

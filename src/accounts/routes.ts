@@ -80,8 +80,12 @@ export function accountsRouter(deps: AppDeps): Router {
   });
 
   router.post('/logout', (req, res, next) => {
+    const sessionId = req.sessionID;
     req.session.destroy((err) => {
       if (err) return next(err);
+      // Open tabs of this browser stop receiving messages now, not at their next reconnect
+      // (their handshake would be refused then). Other devices keep their own sessions.
+      deps.closeSessionSockets?.(sessionId);
       res.clearCookie('parley.sid');
       res.redirect(303, '/');
     });

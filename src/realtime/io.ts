@@ -54,6 +54,9 @@ const PEER_TIMEOUT_MS = 2000;
 /** Every socket of a user is in this room, so one emit reaches all their tabs. */
 export const userRoom = (userId: string) => `user:${userId}`;
 
+/** The sockets opened under one session (one browser), so signing out there can close them. */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+
 /**
  * Same-origin only, against cross-site WebSocket hijacking: a browser always sends
  * Origin on a WebSocket handshake and on cross-origin requests, and it must name the
@@ -137,6 +140,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   io.on('connection', (socket) => {
     const { userId } = socket.data;
     void socket.join(userRoom(userId));
+    const sessionId = (socket.request as { sessionID?: string }).sessionID;
+    if (sessionId) void socket.join(sessionRoom(sessionId));
     // A socket counts as online from the moment it connects; adduser only confirms it.
     presence.add(userId, socket.id);
     const isOwnId = (value: unknown) => typeof value === 'string' && value.toLowerCase() === userId;

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { connectAs, emitAck } from '../support/sockets.ts';
 import { csrfToken, registerUser, uniqueUsername } from '../support/users.ts';
 
 let server: TestServer;
@@ -100,6 +101,23 @@ describe('sign in and out', () => {
 });
 
 describe('sessions', () => {
+  it("closes the signed-out browser's sockets at once, and only that browser's", async () => {
+    const user = await registerUser(server.url);
+    const otherDevice = await postForm('/login', { username: user.username, password: user.password });
+    const otherCookie = (otherDevice.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+    const here = await connectAs(server.url, user);
+    const there = await connectAs(server.url, { cookie: otherCookie });
+    const closed = new Promise<string>((resolve) => here.once('disconnect', (reason) => resolve(reason)));
+
+    const _csrf = await csrfToken(user.agent, '/');
+    expect((await user.agent.post('/logout').type('form').send({ _csrf })).status).toBe(303);
+
+    expect(await closed).toBe('io server disconnect');
+    // The other device's socket still answers.
+    expect(await emitAck(there, 'adduser', user.id)).toBe(true);
+  });
+
+
   it('stops recognising a session once its stored expiry has passed', async () => {
     const user = await registerUser(server.url);
     expect((await user.agent.get('/')).text).toContain('action="/logout"');
