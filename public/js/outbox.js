@@ -178,6 +178,18 @@
     flush();
   });
 
+  // Signing out leaves nothing of this member's in the browser (a shared computer): the
+  // queue goes too, after asking when it still holds messages that were never sent.
+  $doc.on('submit', 'form[action="/logout"]', (event) => {
+    const unsent = read().filter((e) => e.state === 'pending').length;
+    if (unsent > 0 && !window.confirm(Parley.str('sign-out-unsent', { count: unsent }))) {
+      event.preventDefault();
+      return;
+    }
+    memory = [];
+    if (stored) window.localStorage.removeItem(KEY);
+  });
+
   Parley.outbox = {
     /** Queues a message to `to` ({ id?, username }) and starts sending it. */
     add(to, content, extra) {

@@ -210,3 +210,30 @@ test('over the rate limit: the refused message counts down "wait N s" and Retry 
   expect(await refused.getByRole('button', { name: 'Retry' }).isDisabled()).toBe(true);
   expect(await chat.locator('[data-chat-log] [data-message-id]').count()).toBe(30);
 });
+
+test('signing out with a message not yet sent asks first, then leaves nothing of it in the browser', async ({ newUser }) => {
+  const ana = await newUser({ username: 'ana' });
+  await newUser({ username: 'bo' });
+  await cutRealtime(ana.page);
+  await ana.page.goto('/users/bo');
+  const dialog = await openChatFromAvatar(ana.page, 'bo');
+  await dialog.locator('[data-chat-loading]').waitFor({ state: 'hidden' });
+  const text = 'Typed at the library computer.';
+  await write(dialog, text);
+  await expect.poll(() => queued(dialog, text).getAttribute('data-state')).toBe('pending');
+  await dialog.locator('[data-chat-close]').click();
+
+  const signOutButton = ana.page.locator('form[action="/logout"] button[type="submit"]');
+  // Declining keeps the member signed in, the message still queued.
+  const declined = new Promise<string>((resolve) => ana.page.once('dialog', (d) => void d.dismiss().then(() => resolve(d.message()))));
+  await signOutButton.click();
+  expect(await declined).toContain('1 message');
+  expect(await storedQueue(ana.page)).toMatchObject([{ content: text, state: 'pending' }]);
+  await expect.poll(() => ana.page.locator('form[action="/logout"]').count()).toBe(1);
+
+  // Accepting signs out and empties the queue.
+  ana.page.once('dialog', (d) => void d.accept());
+  await Promise.all([ana.page.waitForURL((url) => url.pathname === '/'), signOutButton.click()]);
+  await expect.poll(() => ana.page.locator('form[action="/logout"]').count()).toBe(0);
+  expect(await ana.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parley:outbox:')))).toEqual([]);
+});
