@@ -62,19 +62,25 @@ async function restoreRealtime(page: Page): Promise<void> {
   await page.evaluate((flag) => sessionStorage.removeItem(flag), CUT_FLAG);
 }
 
+/** With the live connection cut, writes `text` in the chat opened from `to`'s profile; it shows as pending. */
+async function writeWithoutConnection(person: Member, to: string, text: string): Promise<Locator> {
+  await cutRealtime(person.page);
+  await person.page.goto(`/users/${to}`);
+  const dialog = await openChatFromAvatar(person.page, to);
+  await dialog.locator('[data-chat-loading]').waitFor({ state: 'hidden' });
+  await write(dialog, text);
+  await expect.poll(() => queued(dialog, text).getAttribute('data-state')).toBe('pending');
+  return dialog;
+}
+
 test('a message written while the connection is down waits, survives a reload, and is sent once when it is back', async ({ newUser }) => {
   const ana = await newUser({ username: 'ana' });
   const bo = await newUser({ username: 'bo' });
   await openLive(bo, '/messages/ana');
 
   // From the chat dialog on bo's profile, with no live connection.
-  await cutRealtime(ana.page);
-  await ana.page.goto('/users/bo');
-  const dialog = await openChatFromAvatar(ana.page, 'bo');
-  await dialog.locator('[data-chat-loading]').waitFor({ state: 'hidden' });
   const text = 'Written on the train, sent when I had signal.';
-  await write(dialog, text);
-  await expect.poll(() => queued(dialog, text).getAttribute('data-state')).toBe('pending');
+  const dialog = await writeWithoutConnection(ana, 'bo', text);
   expect(await queued(dialog, text).innerText()).toContain('Waiting for the connection');
   expect(await storedQueue(ana.page)).toMatchObject([{ content: text, state: 'pending' }]);
 
@@ -212,28 +218,23 @@ test('over the rate limit: the refused message counts down "wait N s" and Retry 
 });
 
 test('signing out with a message not yet sent asks first, then leaves nothing of it in the browser', async ({ newUser }) => {
-  const ana = await newUser({ username: 'ana' });
-  await newUser({ username: 'bo' });
-  await cutRealtime(ana.page);
-  await ana.page.goto('/users/bo');
-  const dialog = await openChatFromAvatar(ana.page, 'bo');
-  await dialog.locator('[data-chat-loading]').waitFor({ state: 'hidden' });
+  const mo = await newUser({ username: 'mo' });
+  await newUser({ username: 'ned' });
   const text = 'Typed at the library computer.';
-  await write(dialog, text);
-  await expect.poll(() => queued(dialog, text).getAttribute('data-state')).toBe('pending');
+  const dialog = await writeWithoutConnection(mo, 'ned', text);
   await dialog.locator('[data-chat-close]').click();
 
-  const signOutButton = ana.page.locator('form[action="/logout"] button[type="submit"]');
+  const signOutButton = mo.page.locator('form[action="/logout"] button[type="submit"]');
   // Declining keeps the member signed in, the message still queued.
-  const declined = new Promise<string>((resolve) => ana.page.once('dialog', (d) => void d.dismiss().then(() => resolve(d.message()))));
+  const declined = new Promise<string>((resolve) => mo.page.once('dialog', (d) => void d.dismiss().then(() => resolve(d.message()))));
   await signOutButton.click();
   expect(await declined).toContain('1 message');
-  expect(await storedQueue(ana.page)).toMatchObject([{ content: text, state: 'pending' }]);
-  await expect.poll(() => ana.page.locator('form[action="/logout"]').count()).toBe(1);
+  expect(await storedQueue(mo.page)).toMatchObject([{ content: text, state: 'pending' }]);
+  await expect.poll(() => mo.page.locator('form[action="/logout"]').count()).toBe(1);
 
   // Accepting signs out and empties the queue.
-  ana.page.once('dialog', (d) => void d.accept());
-  await Promise.all([ana.page.waitForURL((url) => url.pathname === '/'), signOutButton.click()]);
-  await expect.poll(() => ana.page.locator('form[action="/logout"]').count()).toBe(0);
-  expect(await ana.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parley:outbox:')))).toEqual([]);
+  mo.page.once('dialog', (d) => void d.accept());
+  await Promise.all([mo.page.waitForURL((url) => url.pathname === '/'), signOutButton.click()]);
+  await expect.poll(() => mo.page.locator('form[action="/logout"]').count()).toBe(0);
+  expect(await mo.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parley:outbox:')))).toEqual([]);
 });
