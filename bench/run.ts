@@ -31,6 +31,7 @@ import { otherProcessesCpu, sampleCpuAccount, stopAllChildren, waitForQuietMachi
 import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from './lib/report.ts';
 import type { ScenarioReport } from './lib/report-model.ts';
 import { databaseScenario } from './scenarios/database.ts';
+import { growthScenario } from './scenarios/growth.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { pagesScenario } from './scenarios/pages.ts';
 import { relayScenario } from './scenarios/relay.ts';
@@ -42,6 +43,7 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   memory: memoryScenario,
   database: (options, progress) => databaseScenario(options, progress),
   pages: (options, progress) => pagesScenario(options, progress),
+  growth: growthScenario,
 };
 
 export const PENDING: PendingMeasurement[] = [
@@ -49,7 +51,6 @@ export const PENDING: PendingMeasurement[] = [
   { what: 'Parley latency at 300 msg/s', needs: 'ack and delivery p50/p99 through sessions and storage; p99 ≤ 25 ms' },
   { what: 'Stored once, delivered once', needs: 'every acknowledged message found exactly once in the database after the run' },
   { what: 'Database ceiling with Parley’s real writes', needs: 'the messaging service as a MessageWriteModel instead of the modelled writes' },
-  { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
   { what: 'Pages', needs: '`/` with posts, `/posts/:id` (≥ 25 % of hello-world) and `/messages` for a signed-in user' },
   { what: 'Parley memory per idle socket', needs: '1,000 signed-in sockets; ≤ 1.5 × the relay' },
 ];
