@@ -2,21 +2,6 @@
 // docs/PERFORMANCE.md and its chart docs/performance.svg. Every scenario is bounded in
 // time and count, and the whole run has a deadline after which it stops its servers
 // and exits, so it never needs someone to stop it.
-//
-// TODO — Parley-side scenarios, once messaging, forum and accounts land. Each is a few
-// lines on top of what is here; report figures under the keys bench/lib/targets.ts
-// checks, and drop the line from PENDING below:
-//   1. parley capacity + latency: `measureMessaging(parleyTarget, options.relay, server.sample)`
-//      and `describeMessaging('parley', 'Parley', …)` (bench/lib/messaging-bench.ts), where
-//      parleyTarget is a MessagingTarget whose createUsers registers users through
-//      POST /register (RATE_LIMITS=off) and returns { id: data-user-id from /users/:name,
-//      headers: { cookie } }; the server from startParley() in bench/scenarios/pages.ts.
-//      Then check storage: every acknowledged message stored once (count by content key).
-//   2. database ceiling with the real writes: pass databaseScenario a MessageWriteModel
-//      (bench/lib/message-writes.ts) whose writeOne calls the messaging service.
-//   3. growth: seed 10 k then 1 M messages (insertMany in batches straight into the
-//      database, plus 10 k conversations for one user), then `measurePage` on
-//      /messages/:username and /messages at each size; figures parley.growth.*.ratio.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +12,7 @@ import { otherProcessesCpu, sampleCpuAccount, stopAllChildren, waitForQuietMachi
 import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from './lib/report.ts';
 import type { ScenarioReport } from './lib/report-model.ts';
 import { databaseScenario } from './scenarios/database.ts';
+import { growthScenario } from './scenarios/growth.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { messagingScenario } from './scenarios/messaging.ts';
 import { pagesScenario } from './scenarios/pages.ts';
@@ -40,11 +26,11 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   memory: memoryScenario,
   database: (options, progress) => databaseScenario(options, progress),
   pages: (options, progress) => pagesScenario(options, progress),
+  growth: growthScenario,
 };
 
-export const PENDING: PendingMeasurement[] = [
-  { what: 'Growth', needs: 'history page and messages page at 10 k and at 1 M stored messages, and 10 k conversations for one user; ≤ 2×' },
-];
+/** Measurements the issue asks for that no scenario makes yet (none now). */
+export const PENDING: PendingMeasurement[] = [];
 
 export interface BenchResult {
   reports: ScenarioReport[];

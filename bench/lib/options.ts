@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages'] as const;
+export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages', 'growth'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface BenchOptions {
@@ -31,7 +31,34 @@ export interface BenchOptions {
   memory: { sockets: number };
   database: { warmupMs: number; measureMs: number; concurrency: number; batchSize: number; primitiveMs: number };
   pages: { connections: number; warmupSeconds: number; seconds: number };
+  growth: {
+    /** Stored messages at the first measurement, then at the second, on the same database. */
+    smallMessages: number;
+    largeMessages: number;
+    /** Members the large size is spread over, and messages per conversation among them. */
+    users: number;
+    perConversation: number;
+    /** The measured pair's conversation: several history pages at both sizes. */
+    historyMessages: number;
+    /** Conversations on the measured member's messages page. */
+    viewerConversations: number;
+    /** The crowded member's conversations: one inbox entry each. */
+    crowdedConversations: number;
+    /** Timed socket sends to each of the crowded member and one with few conversations. */
+    sends: number;
+    /** Messages per insertMany while seeding. */
+    batchSize: number;
+    connections: number;
+    warmupSeconds: number;
+    seconds: number;
+  };
 }
+
+/**
+ * The full run's safety net, well above its usual length (≈ 11 min on 2 cores), so a
+ * slow machine still finishes while a hung scenario cannot hold the run for good.
+ */
+export const DEFAULT_DEADLINE_S = 1200;
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -54,11 +81,12 @@ function scenarioList(raw: string | undefined): ScenarioId[] {
 }
 
 /**
- * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages a subset;
+ * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages,growth a subset;
  * BENCH_OUT a directory for the report (default docs/); BENCH_DEADLINE_S the whole run's limit;
  * BENCH_SCALE multiplies every measuring window (0.1 … 5); BENCH_QUIET_WAIT_S how long each
- * scenario may wait for a quiet machine (default 30, 0 in quick mode); BENCH_CHILD_NODE_ARGS extra
- * node flags for the measured servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile one).
+ * scenario may wait for a quiet machine (default 30, 0 in quick mode); BENCH_GROWTH_MESSAGES the
+ * growth scenario's large size (default 1 M) and BENCH_GROWTH_CONVERSATIONS its crowded inbox (10 k);
+ * BENCH_CHILD_NODE_ARGS extra node flags for the measured servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
@@ -68,7 +96,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     quick,
     only: scenarioList(env.BENCH_ONLY),
     outDir: path.resolve(env.BENCH_OUT || path.join(projectRoot, 'docs')),
-    deadlineMs: number(env, 'BENCH_DEADLINE_S', quick ? 120 : 840, 10, 3600) * 1000,
+    deadlineMs: number(env, 'BENCH_DEADLINE_S', quick ? 120 : DEFAULT_DEADLINE_S, 10, 3600) * 1000,
     quietWaitMs: number(env, 'BENCH_QUIET_WAIT_S', quick ? 0 : 30, 0, 600) * 1000,
     relay: {
       capacityPairs: quick ? [8] : [8, 32, 128],
@@ -83,6 +111,20 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     memory: { sockets: quick ? 100 : 1000 },
     database: { warmupMs: ms(1000, 200), measureMs: ms(8000, 800), concurrency: 32, batchSize: 50, primitiveMs: ms(2000, 200) },
     pages: { connections: 16, warmupSeconds: quick ? 0.5 : 2, seconds: Math.max(1, Math.round((quick ? 1 : 10) * scale)) },
+    growth: {
+      smallMessages: quick ? 2_000 : 10_000,
+      largeMessages: number(env, 'BENCH_GROWTH_MESSAGES', quick ? 20_000 : 1_000_000, 20_000, 2_000_000),
+      users: quick ? 100 : 1_000,
+      perConversation: quick ? 50 : 100,
+      historyMessages: quick ? 150 : 500,
+      viewerConversations: quick ? 5 : 20,
+      crowdedConversations: number(env, 'BENCH_GROWTH_CONVERSATIONS', quick ? 1_000 : 10_000, 100, 20_000),
+      sends: quick ? 10 : 40,
+      batchSize: 20_000,
+      connections: 16,
+      warmupSeconds: quick ? 0.5 : 2,
+      seconds: Math.max(1, Math.round((quick ? 1 : 8) * scale)),
+    },
   };
   return { ...options, ...overrides };
 }

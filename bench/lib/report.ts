@@ -2,6 +2,7 @@
 // method and figures, what is not measured yet, and how to run it again.
 import { formatNumber, formatPercent, type ScenarioReport, type Table } from './report-model.ts';
 import type { Machine } from './machine.ts';
+import { DEFAULT_DEADLINE_S } from './options.ts';
 import { evaluateTargets } from './targets.ts';
 
 export interface PendingMeasurement {
@@ -139,19 +140,21 @@ export function renderMarkdown(run: BenchRun): string {
     out.push('');
   }
 
-  out.push('## Not measured yet', '', 'These need Parley’s messaging, forum and accounts; the harness has the hooks (see `bench/run.ts`).', '');
-  for (const p of run.pending) out.push(`- **${p.what}** — ${p.needs}`);
+  if (run.pending.length) {
+    out.push('## Not measured yet', '', 'The harness has the hooks for these (see `bench/run.ts`).', '');
+    for (const p of run.pending) out.push(`- **${p.what}** — ${p.needs}`);
+    out.push('');
+  }
   out.push(
-    '',
     '## Running it',
     '',
     '```sh',
     'npm run bench                                 # everything; writes docs/PERFORMANCE.md and docs/performance.svg',
     'BENCH_QUICK=1 BENCH_OUT=/tmp/bench npm run bench   # a smoke run of a few seconds, written elsewhere',
-    'BENCH_ONLY=relay,memory npm run bench         # a subset: relay, memory, database, pages',
+    'BENCH_ONLY=relay,messaging npm run bench      # a subset of: relay, messaging, memory, database, pages, growth',
     '```',
     '',
-    '`BENCH_SCALE` (0.1–5) stretches every measuring window; `BENCH_QUIET_WAIT_S` (default 30) is how long each scenario may wait for other processes to leave the CPU idle; `BENCH_DEADLINE_S` bounds the whole run (default 840 s), after which it stops its servers and exits with an error. All traffic stays on 127.0.0.1.',
+    `\`BENCH_SCALE\` (0.1–5) stretches every measuring window; \`BENCH_QUIET_WAIT_S\` (default 30) is how long each scenario may wait for other processes to leave the CPU idle; \`BENCH_DEADLINE_S\` bounds the whole run (default ${DEFAULT_DEADLINE_S} s), after which it stops its servers and exits with an error. All traffic stays on 127.0.0.1.`,
     '',
   );
   return out.join('\n');
