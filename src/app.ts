@@ -9,6 +9,7 @@ import type { Logger } from './log.ts';
 import { avatarUrl } from './accounts/avatar.ts';
 import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
+import { createSignedInUserReader } from './accounts/signed-in-user.ts';
 import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
@@ -109,7 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(deps.session);
   app.use(csrfLocals);
   app.use(csrfProtection);
-  app.use(currentUser);
+  app.use(currentUser(createSignedInUserReader(config.readCacheMs)));
   app.use(unreadBadge(deps.messaging));
 
   app.use(accountsRouter(deps));

@@ -5,7 +5,17 @@
 import { createSerialWrites } from '../db/serial-writes.ts';
 
 const userWrites = createSerialWrites();
+const listeners = new Set<(userId: string) => void>();
 
 export function writeUser<T>(userId: string, write: () => Promise<T>): Promise<T> {
-  return userWrites.run(`user:${userId}`, write);
+  const done = userWrites.run(`user:${userId}`, write);
+  // Whatever the outcome: a write that failed half-way may still have changed the document.
+  const tell = () => listeners.forEach((listener) => listener(userId));
+  done.then(tell, tell);
+  return done;
+}
+
+/** Called after every write to a user in this process (caches drop their copy). */
+export function onUserWritten(listener: (userId: string) => void): void {
+  listeners.add(listener);
 }

@@ -36,20 +36,23 @@ export function localization(req: Request, res: Response, next: NextFunction): v
   next();
 }
 
-/** Loads the signed-in user. A session naming a deleted user is treated as signed out. */
-export async function currentUser(req: Request, res: Response, next: NextFunction): Promise<void> {
-  const userId = req.session?.userId;
-  if (userId) {
-    const user = await findUserById(userId);
-    if (user) req.user = user;
-    else delete req.session.userId;
-  }
-  res.locals.currentUser = req.user
-    ? { id: req.user._id.toString(), username: req.user.username }
-    : undefined;
-  res.locals.flash = req.session?.flash ?? [];
-  if (req.session?.flash) delete req.session.flash;
-  next();
+/**
+ * Loads the signed-in user (with `readUser`, e.g. accounts/signed-in-user.ts). A session
+ * naming a deleted user is treated as signed out.
+ */
+export function currentUser(readUser: (userId: string) => Promise<UserDocument | null> = findUserById) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const userId = req.session?.userId;
+    if (userId) {
+      const user = await readUser(userId);
+      if (user) req.user = user;
+      else delete req.session.userId;
+    }
+    res.locals.currentUser = req.user ? { id: req.user._id.toString(), username: req.user.username } : undefined;
+    res.locals.flash = req.session?.flash ?? [];
+    if (req.session?.flash) delete req.session.flash;
+    next();
+  };
 }
 
 export function flash(req: Request, kind: 'success' | 'info' | 'danger', text: string): void {
