@@ -142,6 +142,10 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     void socket.join(userRoom(userId));
     const sessionId = (socket.request as { sessionID?: string }).sessionID;
     if (sessionId) void socket.join(sessionRoom(sessionId));
+    // Everything this socket needs from its handshake request is taken now (socket.data,
+    // the rooms); Socket.IO would otherwise keep that request, with its session and
+    // headers, for the connection's whole life (its "Memory usage" guide discards it too).
+    (socket.conn as unknown as { request: unknown }).request = null;
     // A socket counts as online from the moment it connects; adduser only confirms it.
     presence.add(userId, socket.id);
     const isOwnId = (value: unknown) => typeof value === 'string' && value.toLowerCase() === userId;
