@@ -37,6 +37,8 @@ export interface AppDeps {
   log: Logger;
   /** express-session middleware, shared with Socket.IO. */
   session: RequestHandler;
+  /** The session secret: it also signs the known-device cookie (accounts/known-device.ts). */
+  secret: string;
   isDatabaseConnected: () => boolean;
   limiters: Limiters;
   messaging: MessagingService;

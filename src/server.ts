@@ -68,6 +68,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config,
     log,
     session: session.middleware,
+    secret,
     isDatabaseConnected: db.isConnected,
     limiters,
     messaging,

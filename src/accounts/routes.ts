@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../app.ts';
 import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
+import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
 import { authenticate, registerUser, UsernameTakenError } from './service.ts';
 import { usernameKey } from './user-model.ts';
@@ -29,6 +30,7 @@ function formValues(body: unknown): { username: string; next: string } {
 export function accountsRouter(deps: AppDeps): Router {
   const router = Router();
   const { limiters } = deps;
+  const devices = knownDevices(deps.secret, { secure: deps.config.trustProxy ? 'auto' : false });
 
   type FormError = { key: string; vars?: Record<string, string | number> };
   const renderForm = (view: 'register' | 'login') => (req: Request, res: Response, status = 200, error?: FormError) => {
@@ -64,10 +66,13 @@ export function accountsRouter(deps: AppDeps): Router {
     const parsed = loginSchema.safeParse(req.body);
     if (!parsed.success) return renderLogin(req, res, 400, { key: parsed.error.issues[0]!.message });
     const accountKey = usernameKey(parsed.data.username);
-    // Per address against spraying many accounts; per account against guessing one password.
+    // Per address against spraying many accounts; per account against guessing one
+    // password, except from a browser that has signed in to it before, which counts
+    // against itself (see known-device.ts): strangers cannot lock the owner out.
+    const deviceKey = devices.deviceKey(req, accountKey);
     for (const [limiter, key] of [
       [limiters.loginPerIp, req.ip ?? 'unknown'],
-      [limiters.loginPerAccount, accountKey],
+      [limiters.loginPerAccount, deviceKey ? `device:${deviceKey}` : accountKey],
     ] as const) {
       const limit = await limiter.consume(key);
       if (!limit.ok) return renderLogin(req, res, 429, { key: 'accounts.error.rateLimited', vars: { seconds: limit.retryAfterSeconds } });
@@ -75,7 +80,9 @@ export function accountsRouter(deps: AppDeps): Router {
     const user = await authenticate(parsed.data.username, parsed.data.password);
     if (!user) return renderLogin(req, res, 401, { key: 'accounts.error.badLogin' });
     await limiters.loginPerAccount.reset(accountKey);
+    if (deviceKey) await limiters.loginPerAccount.reset(`device:${deviceKey}`);
     await signIn(req, user._id.toString());
+    devices.remember(req, res, accountKey);
     res.redirect(303, formValues(req.body).next);
   });
 

@@ -73,8 +73,7 @@ describe('login and registration rates', () => {
     REGISTER_RATE: '2/1h',
   });
 
-  async function login(address: string, username: string, password: string) {
-    const agent = request.agent(server.current.url);
+  async function login(address: string, username: string, password: string, agent = request.agent(server.current.url)) {
     const _csrf = await csrfToken(agent, '/login');
     const res = await agent.post('/login').set('X-Forwarded-For', address).type('form').send({ username, password, _csrf });
     return { res, agent };
@@ -127,6 +126,27 @@ describe('login and registration rates', () => {
     const elsewhere = await login('198.51.100.8', target, PASSWORD);
     expect(elsewhere.res.status).toBe(303);
     expect((await elsewhere.agent.get('/')).text).toContain('action="/logout"');
+  });
+
+  it('does not let a stranger lock the owner out of a browser that has signed in before', async () => {
+    const owner = await account();
+    const ownBrowser = request.agent(server.current.url);
+    expect((await login('192.0.2.50', owner, PASSWORD, ownBrowser)).res.status).toBe(303);
+    expect((await ownBrowser.post('/logout').type('form').send({ _csrf: await csrfToken(ownBrowser, '/') })).status).toBe(303);
+
+    for (const n of [1, 2, 3]) expect((await login(`198.18.0.${n}`, owner, 'wrong password')).res.status).toBe(401);
+    // Locked for everyone else, even with the right password…
+    expect((await login('198.18.0.4', owner, PASSWORD)).res.status).toBe(429);
+    // …but not for the owner's own browser.
+    expect((await login('192.0.2.50', owner, PASSWORD, ownBrowser)).res.status).toBe(303);
+  });
+
+  it("counts a known browser's own failures against it", async () => {
+    const owner = await account();
+    const browser = request.agent(server.current.url);
+    expect((await login('192.0.2.60', owner, PASSWORD, browser)).res.status).toBe(303);
+    for (let n = 0; n < 3; n++) expect((await login('192.0.2.60', owner, 'wrong password', browser)).res.status).toBe(401);
+    expect((await login('192.0.2.60', owner, PASSWORD, browser)).res.status).toBe(429);
   });
 
   it('forgets an account’s failed attempts once its owner signs in', async () => {
