@@ -55,6 +55,30 @@ describe('npm run bench, quick mode, relay only', () => {
   });
 });
 
+describe('npm run bench, quick mode, Parley', () => {
+  it('drives Parley through sessions and storage, finds every acknowledged message stored and paged once, and grows the database', { timeout: 180_000 }, async () => {
+    const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-test-'));
+    outDirs.push(outDir);
+    const result = await runBench(benchOptions({ BENCH_QUICK: '1', BENCH_ONLY: 'messaging,growth', BENCH_OUT: outDir }), () => undefined);
+
+    expect(result.failures).toEqual([]);
+    const messaging = result.reports.find((r) => r.id === 'messaging')!;
+    expect(figure(messaging, 'parley.capacity')?.value).toBeGreaterThan(0);
+    const stored = figure(messaging, 'parley.storage.storedOnce')!.value;
+    const acknowledged = messaging.integrity.reduce((sum, { integrity }) => sum + integrity.ackedOnce, 0);
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBe(acknowledged);
+    expect(messaging.notes.join(' ')).not.toMatch(/Not every acknowledged message/);
+
+    const growth = result.reports.find((r) => r.id === 'growth')!;
+    for (const key of ['parley.growth.history.ratio', 'parley.growth.messages.ratio']) {
+      expect(figure(growth, key)?.value, key).toBeGreaterThan(0);
+    }
+    const markdown = await fs.readFile(result.markdownPath, 'utf8');
+    expect(markdown).toMatch(/History page at 1 M messages .*\| (met|not met) \|/);
+  });
+});
+
 describe('bench figures', () => {
   it('takes nearest-rank percentiles: every reported latency is one that happened', () => {
     const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
