@@ -1,6 +1,7 @@
 // Register, sign in, sign out.
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../app.ts';
+import { ensureCsrfToken } from '../http/csrf.ts';
 import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
 import { knownDevices } from './known-device.ts';
@@ -17,6 +18,7 @@ export function signIn(req: Request, userId: string): Promise<void> {
     req.session.regenerate((err) => {
       if (err) return reject(err);
       req.session.userId = userId;
+      ensureCsrfToken(req);
       req.session.save((saveErr) => (saveErr ? reject(saveErr) : resolve()));
     });
   });

@@ -39,6 +39,15 @@ export function csrfLocals(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
+/**
+ * Makes the session's token now. Called at sign-in: a fresh session has none, and two
+ * tabs opened right after signing in would otherwise each make one and save it, the
+ * last save winning, so the other tab's forms failed once with "form expired".
+ */
+export function ensureCsrfToken(req: Request): void {
+  csrf.generateToken(req);
+}
+
 export function isCsrfError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EBADCSRFTOKEN';
 }

@@ -112,6 +112,8 @@ export interface InboxEntry {
   unread?: number;
   /** The last message, as encodeLast writes it: `$max` on this field keeps the newest. */
   last?: string;
+  /** This person has blocked the inbox's owner: their presence is not shown to the owner. */
+  blockedMe?: boolean;
   // The fields below are the format before `last` (one conditional update per message,
   // which FerretDB could not push down to SQLite); entries written then still carry them.
   seq?: number;

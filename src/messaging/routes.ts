@@ -94,7 +94,7 @@ export function messagingRouter(deps: AppDeps): Router {
     });
   }
 
-  router.use(blockingRouter());
+  router.use(blockingRouter(messaging.store));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 

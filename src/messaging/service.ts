@@ -282,12 +282,12 @@ export function createMessagingService(deps: MessagingDeps) {
       return last ? [{ ...entry, last }] : [];
     });
     entries.sort((a, b) => b.last.at.getTime() - a.last.at.getTime());
-    // One question for the whole list.
-    const online = await whoIsOnline(entries.map((entry) => entry.user));
+    // One question for the whole list; no one who blocked the owner is asked about.
+    const online = await whoIsOnline(entries.filter((entry) => !entry.blockedMe).map((entry) => entry.user));
     const conversations = entries.map((entry) => ({
       user: userView({ id: entry.user, username: entry.username }),
       unread: Math.max(0, entry.unread ?? 0),
-      online: online.has(entry.user),
+      online: !entry.blockedMe && online.has(entry.user),
       last: entry.last,
     }));
     return { v: doc?.v ?? 0, total: Math.max(0, doc?.unreadTotal ?? 0), conversations };

@@ -248,6 +248,20 @@ export class MessageStore {
     ).exec();
   }
 
+  /**
+   * Notes on `owner`'s entry for `blockerId` that they blocked the owner (or no longer
+   * do), so the owner's messages page stops showing their presence, as their
+   * conversation page already does.
+   */
+  markBlockedBy(owner: string, blockerId: string, blocked: boolean): Promise<void> {
+    const path = `e.${entryKey(blockerId)}.blockedMe`;
+    return this.serial.run(`inbox:${owner}`, async () => {
+      await upsertRetryingOnce(() =>
+        InboxModel.updateOne({ _id: owner }, blocked ? { $set: { [path]: true } } : { $unset: { [path]: '' } }, { upsert: blocked }).exec(),
+      );
+    });
+  }
+
   private readEntry(owner: string, key: string): Promise<InboxDoc | null> {
     return InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`e.${key}`]: 1 }).lean<InboxDoc>().exec();
   }

@@ -101,6 +101,17 @@ describe('sign in and out', () => {
 });
 
 describe('sessions', () => {
+  it('gives two tabs opened right after sign-in the same form token, so both forms work', async () => {
+    const user = await registerUser(server.url);
+    const tokenOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    const [a, b] = await Promise.all([user.agent.get('/'), user.agent.get('/messages')]);
+    expect(tokenOf(a.text)).toBeDefined();
+    expect(tokenOf(a.text)).toBe(tokenOf(b.text));
+    const res = await user.agent.post('/logout').type('form').send({ _csrf: tokenOf(b.text) });
+    expect(res.status).toBe(303);
+  });
+
+
   it("closes the signed-out browser's sockets at once, and only that browser's", async () => {
     const user = await registerUser(server.url);
     const otherDevice = await postForm('/login', { username: user.username, password: user.password });

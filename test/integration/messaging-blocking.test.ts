@@ -141,4 +141,25 @@ describe('blocking', () => {
     expect((await han.agent.get(`/users/${han.username}`)).text).not.toContain('data-block-form');
     expect((await request(server.url).get(`/users/${ida.username}`)).text).not.toContain('data-block-form');
   });
+
+  it("hides the blocker's presence on the blocked member's messages page, and shows it again after unblocking", async () => {
+    const [kit, lev] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const kitSocket = await connectAs(server.url, kit);
+    expect(await emitAck(kitSocket, 'adduser', kit.id)).toBe(true);
+    const levSocket = await connectAs(server.url, lev);
+    accepted(await sendRaw(levSocket, { to_user: kit.id, content: 'hello kit' }));
+    const kitRow = async () => {
+      const html = (await lev.agent.get('/messages')).text;
+      return new RegExp(`<li[^>]*data-user-id="${kit.id}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? '';
+    };
+    expect(await kitRow()).toMatch(/data-online-dot data-online/);
+
+    await pressAndReturn(kit, `/users/${lev.username}`, 'block');
+    const hidden = await kitRow();
+    expect(hidden).toContain('data-online-dot');
+    expect(hidden).not.toMatch(/data-online-dot data-online/);
+
+    await pressAndReturn(kit, `/users/${lev.username}`, 'unblock');
+    expect(await kitRow()).toMatch(/data-online-dot data-online/);
+  });
 });
