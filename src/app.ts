@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 import { avatarUrl } from './accounts/avatar.ts';
 import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
-import { createSignedInUserReader } from './accounts/signed-in-user.ts';
+import type { UserReader } from './accounts/user-cache.ts';
 import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
@@ -39,6 +39,8 @@ export interface AppDeps {
   session: RequestHandler;
   /** The session secret: it also signs the known-device cookie (accounts/known-device.ts). */
   secret: string;
+  /** Reads a user by id, from a short-lived per-process copy when there is one (accounts/user-cache.ts). */
+  readUser?: UserReader;
   isDatabaseConnected: () => boolean;
   limiters: Limiters;
   messaging: MessagingService;
@@ -112,7 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(deps.session);
   app.use(csrfLocals);
   app.use(csrfProtection);
-  app.use(currentUser(createSignedInUserReader(config.readCacheMs)));
+  app.use(currentUser(deps.readUser));
   app.use(unreadBadge(deps.messaging));
 
   app.use(accountsRouter(deps));

@@ -9,6 +9,8 @@ import { NoEngineError } from './db/embedded.ts';
 import { connectRedis, RedisUnavailableError, type RedisLink } from './db/redis.ts';
 import { createRedisLock, type KeyLock } from './db/redis-lock.ts';
 import { createSerialWrites } from './db/serial-writes.ts';
+import { createUserReader } from './accounts/user-cache.ts';
+import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
@@ -50,11 +52,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const secret = await resolveSessionSecret(config);
   const session = createSessionMiddleware(config, db.connection, secret);
   const limiters = createLimiters(config, redis);
+  const readUser = createUserReader(config.readCacheMs);
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime } = {};
   const messaging = createMessagingService({
     config,
+    readUser,
     limiters,
     store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
     isDatabaseConnected: db.isConnected,
@@ -69,6 +73,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     session: session.middleware,
     secret,
+    readUser,
     isDatabaseConnected: db.isConnected,
     limiters,
     messaging,
@@ -92,6 +97,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
   bound.realtime = realtime;
   const { io } = realtime;
+  // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
+  const stopRelayingUserWrites = onUserWritten((userId, where) => {
+    if (where === 'here') io.serverSideEmit('userWritten', userId);
+  });
+  io.on('userWritten', (userId) => userWrittenElsewhere(String(userId)));
   // Commands on one connection run in order: once this answers, the adapter's
   // subscriptions are live and the other processes count this one.
   await redis?.sub.ping();
@@ -114,6 +124,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await messaging.drain(config.shutdownTimeoutMs);
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
+      stopRelayingUserWrites();
       await io.close().catch(() => undefined);
       await stopped;
       stopDraining();

@@ -5,17 +5,26 @@
 import { createSerialWrites } from '../db/serial-writes.ts';
 
 const userWrites = createSerialWrites();
-const listeners = new Set<(userId: string) => void>();
+
+/** Where a user was written: in this process, or in another one that said so. */
+export type WrittenWhere = 'here' | 'elsewhere';
+const listeners = new Set<(userId: string, where: WrittenWhere) => void>();
 
 export function writeUser<T>(userId: string, write: () => Promise<T>): Promise<T> {
   const done = userWrites.run(`user:${userId}`, write);
   // Whatever the outcome: a write that failed half-way may still have changed the document.
-  const tell = () => listeners.forEach((listener) => listener(userId));
+  const tell = () => listeners.forEach((listener) => listener(userId, 'here'));
   done.then(tell, tell);
   return done;
 }
 
-/** Called after every write to a user in this process (caches drop their copy). */
-export function onUserWritten(listener: (userId: string) => void): void {
+/** Another process wrote this user (it told us through Redis). */
+export function userWrittenElsewhere(userId: string): void {
+  listeners.forEach((listener) => listener(userId, 'elsewhere'));
+}
+
+/** Called after every write to a user (caches drop their copy; server.ts tells the other processes). */
+export function onUserWritten(listener: (userId: string, where: WrittenWhere) => void): () => void {
   listeners.add(listener);
+  return () => listeners.delete(listener);
 }

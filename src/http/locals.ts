@@ -37,7 +37,7 @@ export function localization(req: Request, res: Response, next: NextFunction): v
 }
 
 /**
- * Loads the signed-in user (with `readUser`, e.g. accounts/signed-in-user.ts). A session
+ * Loads the signed-in user (with `readUser`, e.g. accounts/user-cache.ts). A session
  * naming a deleted user is treated as signed out.
  */
 export function currentUser(readUser: (userId: string) => Promise<UserDocument | null> = findUserById) {

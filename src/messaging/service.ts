@@ -24,6 +24,8 @@ export interface Deliveries {
 
 export interface MessagingDeps {
   config: Pick<Config, 'limits'>;
+  /** Reads a user by id (the recipient of every send): accounts/user-cache.ts keeps copies briefly. */
+  readUser?: (userId: string) => Promise<UserDocument | null>;
   limiters: { message: Limiter };
   deliveries: Deliveries;
   store?: MessageStore;
@@ -95,6 +97,7 @@ export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
   const store = deps.store ?? new MessageStore();
+  const readUser = deps.readUser ?? findUserById;
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
   const schema = privateMessageSchema(deps.config.limits.messageMaxLength);
@@ -140,7 +143,7 @@ export function createMessagingService(deps: MessagingDeps) {
   }
 
   async function findOther(by: { id?: string; username?: string }): Promise<UserDocument | null> {
-    if (by.id !== undefined) return findUserById(by.id);
+    if (by.id !== undefined) return readUser(by.id);
     if (by.username !== undefined) return findUserByUsername(by.username);
     return null;
   }

@@ -100,6 +100,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Which of these users have a socket on the answering process that counts as online. */
   whoIsOnline: (userIds: string[], ack: (online: string[]) => void) => void;
+  /** A user document changed on the sending process: drop any copy kept of it (accounts/user-cache.ts). */
+  userWritten: (userId: string) => void;
 }
 
 export interface SocketData {

@@ -266,7 +266,8 @@ async function signedInSession(user: SignedInUser): Promise<Session> {
     .type('form')
     .send({ username: user.username, password: user.password, _csrf: visitor.token });
   expect(res.status).toBe(303);
-  const cookie = String((res.headers['set-cookie'] as unknown as string[])[0]).split(';')[0]!;
+  // The session's cookie (sign-in also sets the known-device cookie).
+  const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('parley.sid='))!.split(';')[0]!;
   return memberSession({ ...user, cookie });
 }
 

@@ -29,6 +29,8 @@ beforeAll(async () => {
     REGISTER_RATE: '10000/1m',
     LOGIN_RATE_PER_IP: '10000/1m',
     MESSAGE_RATE: `${MESSAGE_LIMIT}/10m`,
+    // Copies kept for a minute: whatever another process changed must reach this one by other means.
+    READ_CACHE_MS: '60000',
   };
   [a, b] = await Promise.all([startAppProcess(env), startAppProcess(env)]);
 });
@@ -191,5 +193,22 @@ describe('two processes on one database and one Redis', () => {
     }
     const inbox = (await hal.agent.get('/api/inbox')).body as { total: number };
     expect(inbox.total).toBe(MESSAGE_LIMIT);
+  });
+
+  it('apply a block made on one process to sends through the other at once, though each keeps users in memory', async () => {
+    const [ivy, ned] = await Promise.all([member(a), member(b)]);
+    const nedSocket = await connectAs(b.url, ned);
+    // Process B reads ivy (the recipient) and keeps her for READ_CACHE_MS.
+    accepted(await sendRaw(nedSocket, { to_user: ivy.id, content: 'before the block' }));
+
+    const page = (await ivy.agent.get(`/users/${ned.username}`)).text;
+    const form = /action="(\/users\/[^"]+\/block)"[\s\S]*?name="_csrf" value="([^"]+)"/.exec(page)!;
+    expect((await ivy.agent.post(form[1]!).type('form').send({ _csrf: form[2], back: 'profile' })).status).toBe(303);
+
+    // The block was written on A; B hears of it through Redis, long before its copy of ivy expires.
+    const deadline = Date.now() + 2000;
+    let answer = await sendRaw(nedSocket, { to_user: ivy.id, content: 'after the block' });
+    while (answer.ok && Date.now() < deadline) answer = await sendRaw(nedSocket, { to_user: ivy.id, content: 'after the block' });
+    expect(answer).toMatchObject({ ok: false, code: 'blocked' });
   });
 });

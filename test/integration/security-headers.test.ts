@@ -96,6 +96,23 @@ describe('cookies over plain HTTP', () => {
     expect(attributes).not.toContain('secure');
   });
 
+  it('keeps the known-device cookie from scripts, other sites and every path but the sign-in form', async () => {
+    const agent = request.agent(server.current.url);
+    const username = `device${Date.now() % 100000}`;
+    let _csrf = await csrfToken(agent, '/register');
+    expect((await agent.post('/register').type('form').send({ username, password: 'long enough pw', _csrf })).status).toBe(303);
+    _csrf = await csrfToken(agent, '/');
+    await agent.post('/logout').type('form').send({ _csrf });
+    _csrf = await csrfToken(agent, '/login');
+    const res = await agent.post('/login').type('form').send({ username, password: 'long enough pw', _csrf });
+    expect(res.status).toBe(303);
+    const attributes = cookieAttributes(res.headers['set-cookie'], 'parley.device');
+    expect(attributes).toContain('httponly');
+    expect(attributes).toContain('samesite=lax');
+    expect(attributes).toContain('path=/login');
+    expect(attributes).not.toContain('secure');
+  });
+
   it('does not take the client’s word for HTTPS when no proxy is trusted', async () => {
     const res = await request(server.current.url).get('/language/zh-CN').set('X-Forwarded-Proto', 'https');
     expect(cookieAttributes(res.headers['set-cookie'], 'parley.lang')).not.toContain('secure');
