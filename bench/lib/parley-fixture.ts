@@ -13,7 +13,7 @@ import path from 'node:path';
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { hashPassword } from '../../src/accounts/passwords.ts';
 import { usernameKey } from '../../src/accounts/user-model.ts';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db/embedded.ts';
+import { startEmbeddedDatabase, withDatabaseName, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { SESSION_COOKIE } from '../../src/http/session.ts';
 import type { BenchUser, MessagingTarget } from './message-clients.ts';
 import { projectRoot } from './options.ts';
@@ -127,10 +127,4 @@ export async function startParleyFixture(env: Record<string, string> = {}): Prom
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-function withDatabaseName(uri: string, name: string): string {
-  const url = new URL(uri);
-  url.pathname = `/${name}`;
-  return url.toString();
 }

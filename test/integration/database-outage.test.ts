@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
-import { startEmbeddedDatabase, type EmbeddedDatabase, type EngineChoice } from '../../src/db/embedded.ts';
+import { startEmbeddedDatabase, withDatabaseName, type EmbeddedDatabase, type EngineChoice } from '../../src/db/embedded.ts';
 import { createPost } from '../support/forum.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { csrfToken, registerUser, type SignedInUser } from '../support/users.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   const shared = inject('dbEngine');
   engine = shared === 'mongodb' || shared === 'ferretdb' ? shared : 'auto';
   database = await startDatabase();
-  server = await startTestServer({ MONGODB_URI: `${database.uri}parley_outage` });
+  server = await startTestServer({ MONGODB_URI: withDatabaseName(database.uri, 'parley_outage') });
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { freePort, startEmbeddedDatabase, type EmbeddedDatabase, type EngineChoice } from '../../src/db/embedded.ts';
+import { freePort, startEmbeddedDatabase, withDatabaseName, type EmbeddedDatabase, type EngineChoice } from '../../src/db/embedded.ts';
 
 export interface OwnDatabase {
   /** The connection string for MONGODB_URI; the same across restarts. */
@@ -44,7 +44,7 @@ export async function startOwnDatabase(): Promise<OwnDatabase> {
     process.kill(Number(readFileSync(path.join(running.dataDir, 'ferretdb.pid'), 'utf8')), name);
   };
   await start();
-  const uri = `${running!.uri.replace(/\/$/, '')}/parley`;
+  const uri = withDatabaseName(running!.uri, 'parley');
   return {
     uri,
     start,
