@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
-import { createRealtime, sessionRoom, type IoServer, type Realtime } from './realtime/io.ts';
+import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
   url: string;
@@ -78,7 +78,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     limiters,
     messaging,
     writeLock,
-    closeSessionSockets: (sessionId) => bound.realtime?.io.in(sessionRoom(sessionId)).disconnectSockets(true),
+    closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only

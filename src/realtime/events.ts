@@ -102,12 +102,16 @@ export interface InterServerEvents {
   whoIsOnline: (userIds: string[], ack: (online: string[]) => void) => void;
   /** A user document changed on the sending process: drop any copy kept of it (accounts/user-cache.ts). */
   userWritten: (userId: string) => void;
+  /** A session was signed out: close the sockets opened under it. */
+  endSession: (sessionId: string) => void;
 }
 
 export interface SocketData {
   userId: string;
   username: string;
   locale: 'en' | 'zh-CN';
+  /** The session the socket was opened under, so signing out there can close it. */
+  sessionId?: string;
 }
 
 export type ServerEvent = keyof ServerToClientEvents;

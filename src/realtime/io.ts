@@ -40,6 +40,8 @@ export interface Realtime {
   notify: Notify;
   /** Which of these users have a socket that counts as online, on any process. */
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
+  /** Closes every socket opened under this session, on every process (sign-out). */
+  endSession(sessionId: string): void;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -54,8 +56,6 @@ const PEER_TIMEOUT_MS = 2000;
 /** Every socket of a user is in this room, so one emit reaches all their tabs. */
 export const userRoom = (userId: string) => `user:${userId}`;
 
-/** The sockets opened under one session (one browser), so signing out there can close them. */
-export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 /**
  * Same-origin only, against cross-site WebSocket hijacking: a browser always sends
@@ -127,7 +127,7 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     findUserById(userId).then(
       (user) => {
         if (!user) return refuse('signIn');
-        socket.data = { userId: user._id.toString(), username: user.username, locale };
+        socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
         next();
       },
       (err: unknown) => {
@@ -140,8 +140,6 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   io.on('connection', (socket) => {
     const { userId } = socket.data;
     void socket.join(userRoom(userId));
-    const sessionId = (socket.request as { sessionID?: string }).sessionID;
-    if (sessionId) void socket.join(sessionRoom(sessionId));
     // Everything this socket needs from its handshake request is taken now (socket.data,
     // the rooms); Socket.IO would otherwise keep that request, with its session and
     // headers, for the connection's whole life (its "Memory usage" guide discards it too).
@@ -221,7 +219,18 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
   };
 
-  return { io, presence, notify, whoIsOnline };
+  // Signing out is rare: a look through this process's sockets costs less than a room
+  // per socket would in memory.
+  const endLocalSession = (sessionId: string) => {
+    for (const socket of io.of('/').sockets.values()) if (socket.data.sessionId === sessionId) socket.disconnect(true);
+  };
+  io.on('endSession', (sessionId) => endLocalSession(String(sessionId)));
+  const endSession = (sessionId: string) => {
+    endLocalSession(sessionId);
+    io.serverSideEmit('endSession', sessionId);
+  };
+
+  return { io, presence, notify, whoIsOnline, endSession };
 }
 
 /**

@@ -211,4 +211,14 @@ describe('two processes on one database and one Redis', () => {
     while (answer.ok && Date.now() < deadline) answer = await sendRaw(nedSocket, { to_user: ivy.id, content: 'after the block' });
     expect(answer).toMatchObject({ ok: false, code: 'blocked' });
   });
+
+  it('close a signed-out browser\u2019s sockets on the other process too', async () => {
+    const pia = await member(a);
+    const onB = await connectAs(b.url, pia);
+    const closed = new Promise<string>((resolve) => onB.once('disconnect', (reason) => resolve(reason)));
+    const page = (await pia.agent.get('/')).text;
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1];
+    expect((await pia.agent.post('/logout').type('form').send({ _csrf })).status).toBe(303);
+    expect(await closed).toBe('io server disconnect');
+  });
 });
