@@ -28,7 +28,7 @@ export interface BenchOptions {
     /** Characters of each message's content. */
     contentLength: number;
   };
-  memory: { sockets: number };
+  memory: { sockets: number; rounds: number };
   database: { warmupMs: number; measureMs: number; concurrency: number; batchSize: number; primitiveMs: number };
   pages: { connections: number; warmupSeconds: number; seconds: number };
   growth: {
@@ -108,7 +108,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
       latencyMs: ms(15_000, 1000),
       contentLength: 80,
     },
-    memory: { sockets: quick ? 100 : 1000 },
+    memory: { sockets: quick ? 100 : 1000, rounds: quick ? 1 : 5 },
     database: { warmupMs: ms(1000, 200), measureMs: ms(8000, 800), concurrency: 32, batchSize: 50, primitiveMs: ms(2000, 200) },
     pages: { connections: 16, warmupSeconds: quick ? 0.5 : 2, seconds: Math.max(1, Math.round((quick ? 1 : 10) * scale)) },
     growth: {

@@ -1,6 +1,8 @@
 // Resident memory an idle connected socket costs a server: RSS of the server process
 // before and after connecting N clients that announce themselves and then sit still.
-// Same procedure for the relay and, later, for Parley, so the two compare.
+// Same procedure for the relay and for Parley, so the two compare. One reading is noisy
+// (V8 keeps heap it grew for the connection burst's garbage: one build read 26–42 KiB per
+// socket), so the memory scenario takes the median of several, each from a fresh process.
 import { ClientPool, type MessagingTarget } from './message-clients.ts';
 import type { ChildServer } from './processes.ts';
 import { sleep } from './stats.ts';

@@ -46,6 +46,12 @@ export async function findUserById(id: string): Promise<UserDocument | null> {
   return UserModel.findById(id).exec();
 }
 
+/** Just a user's name, without building a document: for the socket handshake. */
+export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string } | null> {
+  if (!isObjectIdString(id)) return null;
+  return UserModel.findById(id, { username: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string }>().exec();
+}
+
 export async function findUserByUsername(username: string): Promise<UserDocument | null> {
   if (typeof username !== 'string' || username.length === 0 || username.length > 64) return null;
   const entry = await UsernameModel.findById(usernameKey(username)).lean().exec();

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Request, RequestHandler } from 'express';
 import { Server, type Socket } from 'socket.io';
-import { findUserById } from '../accounts/user-model.ts';
+import { findUserName } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
 import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
@@ -124,7 +124,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     };
     const userId = req.session?.userId;
     if (!userId) return refuse('signIn');
-    findUserById(userId).then(
+    // Only the name is needed: a lean read leaves less garbage per handshake than a document.
+    findUserName(userId).then(
       (user) => {
         if (!user) return refuse('signIn');
         socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
