@@ -90,6 +90,7 @@ function renderConditions(conditions: ScenarioConditions[], cores: number): stri
 export function renderMarkdown(run: BenchRun): string {
   const m = run.machine;
   const figures = run.reports.flatMap((r) => r.figures);
+  const targets = evaluateTargets(figures);
   const out: string[] = [
     '# Performance',
     '',
@@ -122,8 +123,10 @@ export function renderMarkdown(run: BenchRun): string {
     ...renderTable({
       textColumns: true,
       head: ['target', 'yardstick measured', 'bound', 'Parley', 'status'],
-      rows: evaluateTargets(figures).map((t) => [t.goal, t.yardstick, t.bound, t.parley, t.status]),
+      rows: targets.map((t) => [t.goal, t.yardstick, t.bound, t.parley, t.status]),
     }),
+    ...targets.filter((t) => t.limitedBy).flatMap((t) => [`- **${t.goal}: what limits it.** ${t.limitedBy}`]),
+    '',
   ];
 
   for (const report of run.reports) {
