@@ -138,6 +138,39 @@
     if (res.online === false) $status.append(document.createTextNode(` ${Parley.str('offline', { username })}`));
   });
 
+  // Live online dots: the server is told whom this list shows (again after a reconnect or
+  // when a new conversation appears) and says when any of them comes or goes.
+  function setOnline($row, online) {
+    $row.find('[data-online-dot]').attr('data-online', online ? '' : null);
+    $row.find('[data-online-label]').text(Parley.str(online ? 'online' : 'offline-label'));
+  }
+  let watched = '';
+  function watchPresence() {
+    const ids = $list.children('[data-conversation][data-user-id]').map((_, el) => el.getAttribute('data-user-id')).get();
+    const key = [...ids].sort().join(',');
+    if (!Parley.socket.connected || key === watched) return;
+    watched = key;
+    Parley.socket.timeout(10000).emit('watchpresence', ids, (err, res) => {
+      if (err || !res || !res.ok) {
+        watched = '';
+        return;
+      }
+      const online = new Set(res.online);
+      $list.children('[data-conversation][data-user-id]').each((_, el) => setOnline($(el), online.has(el.getAttribute('data-user-id'))));
+    });
+  }
+  $doc.on('parley:connection', (_e, connected) => {
+    if (!connected) watched = '';
+    else watchPresence();
+  });
+  $doc.on('parley:presence', (_e, data) => {
+    const $row = findRow(data.user);
+    if ($row.length) setOnline($row, data.online);
+  });
+  // A conversation that starts while the page is open is watched too.
+  new MutationObserver(() => watchPresence()).observe($list[0], { childList: true });
+  watchPresence();
+
   // Suggestions as the member types: people they talk with first, then other members.
   const $suggestions = $('[data-compose-suggestions]');
   let suggestTimer = null;

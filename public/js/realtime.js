@@ -98,4 +98,7 @@
   socket.on('read', (data) => {
     if (data) $doc.trigger('parley:read', [data]);
   });
+  socket.on('presence', (data) => {
+    if (data && typeof data.user === 'string') $doc.trigger('parley:presence', [data]);
+  });
 })();

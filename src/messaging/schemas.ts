@@ -73,3 +73,11 @@ export function issueField(error: z.ZodError): 'to' | 'content' | undefined {
   if (key === 'to_user' || key === 'to_username' || issue?.message === 'messaging.error.recipientMissing') return 'to';
   return undefined;
 }
+
+/** How many members one page may watch for online dots: a messages page lists at most a few hundred. */
+export const WATCH_PRESENCE_MAX = 300;
+
+export const watchPresenceSchema = z
+  .array(z.string().regex(/^[0-9a-f]{24}$/i, 'messaging.error.payload'), { error: 'messaging.error.payload' })
+  .max(WATCH_PRESENCE_MAX, 'messaging.error.payload')
+  .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))]);

@@ -9,7 +9,7 @@ import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
 import { conversationId, entryKey, lastOf, type StoredMessage } from './models.ts';
 import { createInFlight, withDeadline } from './in-flight.ts';
-import { firstIssue, issueField, markReadSchema, privateMessageSchema, type PrivateMessage } from './schemas.ts';
+import { firstIssue, issueField, markReadSchema, privateMessageSchema, watchPresenceSchema, type PrivateMessage } from './schemas.ts';
 import { MessageStore, type HistorySlice, type Party } from './store.ts';
 
 export type { Notify };
@@ -277,6 +277,22 @@ export function createMessagingService(deps: MessagingDeps) {
     };
   }
 
+  /**
+   * Which of `userIds` the owner may see come and go (live online dots), and who of them
+   * is online now: everyone but those who blocked the owner (the messages page shows
+   * them offline too).
+   */
+  async function watchablePresence(owner: Party, input: unknown): Promise<{ ok: true; allowed: string[]; online: string[] } | Refusal> {
+    const parsed = watchPresenceSchema.safeParse(input);
+    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
+    const doc = await store.readInbox(owner.id);
+    // Keyed by entryKey ('u' + id): an entry may hold nothing but the flag.
+    const blockers = new Set(Object.entries(doc?.e ?? {}).flatMap(([key, entry]) => (entry.blockedMe ? [key.slice(1)] : [])));
+    const allowed = parsed.data.filter((id) => id !== owner.id && !blockers.has(id));
+    const online = await whoIsOnline(allowed);
+    return { ok: true, allowed, online: allowed.filter((id) => online.has(id)) };
+  }
+
   /** The messages page: every conversation, latest first, from one read. */
   async function inbox(owner: Party): Promise<InboxView> {
     const doc = await store.readInbox(owner.id);
@@ -304,6 +320,7 @@ export function createMessagingService(deps: MessagingDeps) {
     markReadWith,
     history,
     inbox,
+    watchablePresence,
     unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
     findOther,
     /**

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../app.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
 import type { Failure } from '../realtime/events.ts';
-import { onEvent, type AppSocket, type SocketFeature } from '../realtime/io.ts';
+import { onEvent, presenceRoom, type AppSocket, type SocketFeature } from '../realtime/io.ts';
 import type { MessagingService, Refusal } from './service.ts';
 
 function failure(t: ReturnType<typeof translator>, refusal: Refusal): Failure {
@@ -30,6 +30,17 @@ export function messagingSocketFeature(messaging: MessagingService, log: Logger)
     onEvent(socket, 'markread', log, async (payload) => {
       const result = await messaging.markRead({ id: userId, username }, payload);
       return result.ok ? result : failure(t, result);
+    }, internalError);
+
+    // Live online dots: the socket hears `presence` for the members it last asked about.
+    let watching: string[] = [];
+    onEvent(socket, 'watchpresence', log, async (payload) => {
+      const result = await messaging.watchablePresence({ id: userId, username }, payload);
+      if (!result.ok) return failure(t, result);
+      for (const id of watching) void socket.leave(presenceRoom(id));
+      watching = result.allowed;
+      for (const id of watching) void socket.join(presenceRoom(id));
+      return { ok: true as const, online: result.online };
     }, internalError);
   };
 }

@@ -88,12 +88,23 @@ export interface ClientToServerEvents {
   deleteuser: (userId: string, ack?: (removed: boolean) => void) => void;
   privatemsg: (payload: PrivateMessageInput, ack?: (result: SendAck) => void) => void;
   markread: (payload: MarkReadInput, ack?: (result: MarkReadAck) => void) => void;
+  /** Live online dots: the members this page shows (replaces what the socket watched before). */
+  watchpresence: (userIds: string[], ack?: (result: WatchPresenceAck) => void) => void;
+}
+
+/** Which of the watched members are online now; `presence` events follow as that changes. */
+export type WatchPresenceAck = { ok: true; online: string[] } | Failure;
+
+export interface PresencePayload {
+  user: string;
+  online: boolean;
 }
 
 export interface ServerToClientEvents {
   sendback: (payload: SendbackPayload) => void;
   unread: (payload: UnreadPayload) => void;
   read: (payload: ReadPayload) => void;
+  presence: (payload: PresencePayload) => void;
 }
 
 /** Between app processes (scale-out), through the Socket.IO adapter. */

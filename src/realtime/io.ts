@@ -56,6 +56,9 @@ const PEER_TIMEOUT_MS = 2000;
 /** Every socket of a user is in this room, so one emit reaches all their tabs. */
 export const userRoom = (userId: string) => `user:${userId}`;
 
+/** Sockets showing this user's online dot (watchpresence) hear here when it changes. */
+export const presenceRoom = (userId: string) => `presence:${userId}`;
+
 
 /**
  * Same-origin only, against cross-site WebSocket hijacking: a browser always sends
@@ -146,21 +149,27 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // headers, for the connection's whole life (its "Memory usage" guide discards it too).
     (socket.conn as unknown as { request: unknown }).request = null;
     // A socket counts as online from the moment it connects; adduser only confirms it.
-    presence.add(userId, socket.id);
+    const online = () => {
+      if (presence.add(userId, socket.id)) announce(userId, true);
+    };
+    const offline = () => {
+      if (presence.remove(userId, socket.id)) announceIfGone(userId);
+    };
+    online();
     const isOwnId = (value: unknown) => typeof value === 'string' && value.toLowerCase() === userId;
 
     onEvent(socket, 'adduser', log, (payload) => {
       if (!isOwnId(payload)) return false;
-      presence.add(userId, socket.id);
+      online();
       return true;
     }, false);
     // The socket stays in its user's room (the tab keeps receiving), but no longer makes the user online.
     onEvent(socket, 'deleteuser', log, (payload) => {
       if (!isOwnId(payload)) return false;
-      presence.remove(userId, socket.id);
+      offline();
       return true;
     }, false);
-    socket.on('disconnect', () => presence.remove(userId, socket.id));
+    socket.on('disconnect', offline);
     // An event nobody handles still gets an answer when the client waits for one.
     // ('error' has Socket.IO's own no-op listener, which answers nothing.)
     socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -171,6 +180,21 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
 
     for (const feature of deps.features) feature(socket);
   });
+
+  /** Tells the sockets watching `userId` (on every process) that they came or went. */
+  function announce(userId: string, isOnline: boolean): void {
+    io.to(presenceRoom(userId)).emit('presence', { user: userId, online: isOnline });
+  }
+
+  /** Their last socket here went: offline only if no other process has one either. */
+  function announceIfGone(userId: string): void {
+    whoIsOnline([userId]).then(
+      (online) => {
+        if (!online.has(userId)) announce(userId, false);
+      },
+      (err: unknown) => log.warn({ err }, 'presence: could not tell whether a member went offline'),
+    );
+  }
 
   // Every process answers for its own sockets. The question comes from our own
   // processes through Redis, but is checked like any input.

@@ -5,17 +5,22 @@
 export class Presence {
   private readonly sockets = new Map<string, Set<string>>();
 
-  add(userId: string, socketId: string): void {
+  /** True when this made the user online here (their first socket in this process). */
+  add(userId: string, socketId: string): boolean {
     let set = this.sockets.get(userId);
+    const first = !set;
     if (!set) this.sockets.set(userId, (set = new Set()));
     set.add(socketId);
+    return first;
   }
 
-  remove(userId: string, socketId: string): void {
+  /** True when this took the user's last socket in this process. */
+  remove(userId: string, socketId: string): boolean {
     const set = this.sockets.get(userId);
-    if (!set) return;
-    set.delete(socketId);
-    if (set.size === 0) this.sockets.delete(userId);
+    if (!set?.delete(socketId)) return false;
+    if (set.size > 0) return false;
+    this.sockets.delete(userId);
+    return true;
   }
 
   isOnline(userId: string): boolean {

@@ -266,3 +266,22 @@ test('keyboard only: the dialog can be opened, written in and sent without a mou
   expect(await chatInput(chat).inputValue()).toBe('');
   await expect.poll(() => timesShown(olga.page, 'First line')).toBe(1);
 });
+
+test('the online dots on the messages page follow people as they come and go', async ({ newUser }) => {
+  const uma = await newUser({ username: 'uma' });
+  const vik = await newUser({ username: 'vik' });
+  await openLive(uma, '/users/vik');
+  const chat = await openChatFromAvatar(uma.page, 'vik');
+  await sendInChat(chat, 'Are you around later?');
+
+  await openLive(vik, '/messages');
+  const dot = vik.page.locator('[data-conversation][data-username="uma"] [data-online-dot]');
+  await expect.poll(() => dot.getAttribute('data-online')).toBe('');
+
+  // uma closes her only tab's page: her dot goes out on vik's open page, no reload.
+  await uma.page.goto('about:blank');
+  await expect.poll(() => dot.getAttribute('data-online'), { timeout: 15_000 }).toBeNull();
+  // …and comes back on when she opens Parley again.
+  await openLive(uma, '/');
+  await expect.poll(() => dot.getAttribute('data-online'), { timeout: 15_000 }).toBe('');
+});
