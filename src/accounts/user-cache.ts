@@ -6,6 +6,7 @@
 // at once in this process, and in the others too when they share Redis (server.ts relays
 // the news through Socket.IO's adapter), so a block takes effect everywhere within the
 // time a Redis message takes, not the cache time. Without Redis there is one process.
+import { createReadCache } from '../db/read-cache.ts';
 import { findUserById, UserModel, type UserDocument } from './user-model.ts';
 import { onUserWritten } from './user-writes.ts';
 
@@ -15,18 +16,14 @@ export type UserReader = (userId: string) => Promise<UserDocument | null>;
 
 export function createUserReader(cacheMs: number): UserReader {
   if (cacheMs <= 0) return findUserById;
-  // Lean copies: each caller gets a document of its own, so no request sees another's changes.
-  const kept = new Map<string, { user: Record<string, unknown>; until: number }>();
-  onUserWritten((userId) => kept.delete(userId));
+  const cache = createReadCache({ ttlMs: cacheMs, maxEntries: MAX_KEPT });
+  // Keys are whole ids (24 hex digits), so the prefix names exactly one user.
+  onUserWritten((userId) => cache.invalidate(userId));
   return async (userId) => {
-    const hit = kept.get(userId);
-    if (hit && hit.until > Date.now()) return UserModel.hydrate(hit.user);
-    const user = await findUserById(userId);
-    if (user) {
-      kept.delete(userId); // re-inserted last: oldest first, for the bound below
-      kept.set(userId, { user: user.toObject(), until: Date.now() + cacheMs });
-      if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value!);
-    }
-    return user;
+    // Lean copies: each caller gets a document of its own, so no request sees another's changes.
+    const kept = await cache.get(userId, async () => (await findUserById(userId))?.toObject() ?? null);
+    // No one is remembered as missing: the next read looks again.
+    if (!kept) cache.invalidate(userId);
+    return kept ? UserModel.hydrate(kept) : null;
   };
 }

@@ -19,7 +19,7 @@ import {
   type Post,
   type Reply,
 } from './model.ts';
-import { createReadCache } from './read-cache.ts';
+import { createReadCache } from '../db/read-cache.ts';
 
 export interface Author {
   id: string;

@@ -1,6 +1,7 @@
 // Every read and write of messaging data. Writes to one document queue behind each
 // other (see db/serial-writes.ts); each is a single MongoDB update operator, so on
 // MongoDB they stay atomic across processes as well.
+import { createReadCache, type ReadCache } from '../db/read-cache.ts';
 import { createSerialWrites, type SerialWrites } from '../db/serial-writes.ts';
 import {
   ConversationModel,
@@ -33,6 +34,13 @@ async function upsertRetryingOnce<T>(write: () => Promise<T>): Promise<T> {
     if (!isDuplicateKey(err)) throw err;
     return write();
   }
+}
+
+/** Appends the message to history page `id` (number `n`), making the page if it is the first. */
+async function pushToPage(id: string, n: number, message: StoredMessage): Promise<void> {
+  await upsertRetryingOnce(() =>
+    MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec(),
+  );
 }
 
 export interface UnreadState {
@@ -97,20 +105,20 @@ export interface MessageStoreOptions {
    * How long this process answers the header badge (unread total) from memory, in ms; 0
    * reads the inbox every time. Every signed-in page shows the badge, and the engine
    * decodes the whole inbox document to answer it. This process's own inbox writes
-   * update the remembered value at once; another process's show within this time (and
+   * drop the remembered value at once; another process's show within this time (and
    * open tabs get them live over their socket in any case).
    */
   badgeCacheMs?: number;
 }
 
-const BADGE_CACHE_MAX = 10_000;
-
 export class MessageStore {
   private readonly serial: SerialWrites;
-  private readonly badges = new Map<string, { total: number; v: number; until: number }>();
+  /** Keyed by owner id (24 hex digits, so an id is also the exact prefix to invalidate). */
+  private readonly badges: ReadCache;
 
   constructor(private readonly options: MessageStoreOptions = {}) {
     this.serial = options.serial ?? createSerialWrites();
+    this.badges = createReadCache({ ttlMs: options.badgeCacheMs ?? 0, maxEntries: 10_000 });
   }
 
   get pendingWrites(): number {
@@ -152,11 +160,7 @@ export class MessageStore {
   appendToPage(message: StoredMessage): Promise<void> {
     const n = pageNumber(message.seq);
     const id = pageId(message.conv, n);
-    return this.serial.run(`page:${id}`, () =>
-      upsertRetryingOnce(async () => {
-        await MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec();
-      }),
-    );
+    return this.serial.run(`page:${id}`, () => pushToPage(id, n, message));
   }
 
   /**
@@ -171,9 +175,7 @@ export class MessageStore {
     return this.serial.run(`page:${id}`, async () => {
       const page = await MessagePageModel.findById(id).lean<PageDoc>().exec();
       if (page?.m.some((entry) => fromPageEntry(entry)._id === message._id)) return false;
-      await upsertRetryingOnce(() =>
-        MessagePageModel.updateOne({ _id: id }, { $push: { m: toPageEntry(message) }, $setOnInsert: { conv: message.conv, n } }, { upsert: true }).exec(),
-      );
+      await pushToPage(id, n, message);
       return true;
     });
   }
@@ -193,8 +195,9 @@ export class MessageStore {
     return this.serial.run(`inbox:${owner}`, async () => {
       if (options.repair) {
         // A resend: rare, so a read first is affordable.
-        const seen = lastOf((await this.readEntry(owner, key))?.e?.[key]);
-        if (seen && seen.seq >= message.seq) return { ...(await this.unreadState(owner, other.id)), written: false };
+        const current = await this.readEntry(owner, key);
+        const seen = lastOf(current?.e?.[key]);
+        if (seen && seen.seq >= message.seq) return { ...unreadStateOf(current, other.id), written: false };
       }
       const doc = await upsertRetryingOnce(() =>
         InboxModel.findOneAndUpdate(
@@ -210,10 +213,9 @@ export class MessageStore {
           .lean<InboxDoc>()
           .exec(),
       );
-      const state = unreadStateOf(doc, other.id);
-      this.rememberBadge(owner, state);
+      this.badges.invalidate(owner);
       if (Object.keys(doc.e ?? {}).length > INBOX_KEEP + INBOX_SLACK) await this.trimInbox(owner, doc, key);
-      return { ...state, written: true };
+      return { ...unreadStateOf(doc, other.id), written: true };
     });
   }
 
@@ -241,11 +243,11 @@ export class MessageStore {
     }
     if (leaving.length === 0) return;
     const unreadLeaving = leaving.reduce((sum, e) => sum + e.unread, 0);
-    this.badges.delete(owner);
     await InboxModel.updateOne(
       { _id: owner },
       { $unset: Object.fromEntries(leaving.map((e) => [`e.${e.k}`, ''])), $inc: { unreadTotal: -unreadLeaving, v: 1 } },
     ).exec();
+    this.badges.invalidate(owner);
   }
 
   /**
@@ -267,31 +269,15 @@ export class MessageStore {
   }
 
   async unreadState(owner: string, otherUserId: string): Promise<UnreadState> {
-    const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1, [`e.${entryKey(otherUserId)}.unread`]: 1 })
-      .lean<InboxDoc>()
-      .exec();
-    return unreadStateOf(doc, otherUserId);
+    return unreadStateOf(await this.readEntry(owner, entryKey(otherUserId)), otherUserId);
   }
 
   /** The header badge: total unread and the inbox version. */
-  async unreadTotal(owner: string): Promise<{ total: number; v: number }> {
-    const remembered = this.badges.get(owner);
-    if (remembered && remembered.until > Date.now()) return { total: remembered.total, v: remembered.v };
-    const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1 }).lean<InboxDoc>().exec();
-    const state = { total: Math.max(0, doc?.unreadTotal ?? 0), v: doc?.v ?? 0 };
-    this.rememberBadge(owner, state);
-    return state;
-  }
-
-  /** Keeps the newest badge state seen for `owner` (versions only grow). */
-  private rememberBadge(owner: string, state: { total: number; v: number }): void {
-    const ms = this.options.badgeCacheMs ?? 0;
-    if (ms <= 0) return;
-    const known = this.badges.get(owner);
-    if (known && known.v > state.v) return;
-    this.badges.delete(owner); // re-inserted last: the map's order is then oldest-first
-    this.badges.set(owner, { ...state, until: Date.now() + ms });
-    if (this.badges.size > BADGE_CACHE_MAX) this.badges.delete(this.badges.keys().next().value!);
+  unreadTotal(owner: string): Promise<{ total: number; v: number }> {
+    return this.badges.get(owner, async () => {
+      const doc = await InboxModel.findById(owner, { unreadTotal: 1, v: 1 }).lean<InboxDoc>().exec();
+      return { total: Math.max(0, doc?.unreadTotal ?? 0), v: doc?.v ?? 0 };
+    });
   }
 
   readInbox(owner: string): Promise<InboxDoc | null> {
@@ -329,9 +315,8 @@ export class MessageStore {
         .exec();
       // Another process cleared it first: nothing left to do.
       if (!updated) return { ...(await this.unreadState(owner, otherUserId)), changed: false, lastSeq };
-      const state = unreadStateOf(updated, otherUserId);
-      this.rememberBadge(owner, state);
-      return { ...state, changed: true, lastSeq };
+      this.badges.invalidate(owner);
+      return { ...unreadStateOf(updated, otherUserId), changed: true, lastSeq };
     });
   }
 

@@ -16,11 +16,16 @@ afterAll(async () => {
   await Promise.all(outDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
 });
 
+/** A quick-mode run of some scenarios, written to a temporary directory. */
+async function quickBench(only: string) {
+  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-test-'));
+  outDirs.push(outDir);
+  return runBench(benchOptions({ BENCH_QUICK: '1', BENCH_ONLY: only, BENCH_OUT: outDir }), () => undefined);
+}
+
 describe('npm run bench, quick mode, relay only', () => {
   it('measures capacity and latency, follows every message once, and writes the report with its chart', { timeout: 90_000 }, async () => {
-    const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-test-'));
-    outDirs.push(outDir);
-    const result = await runBench(benchOptions({ BENCH_QUICK: '1', BENCH_ONLY: 'relay', BENCH_OUT: outDir }), () => undefined);
+    const result = await quickBench('relay');
 
     expect(result.failures).toEqual([]);
     const relay = result.reports.find((r) => r.id === 'relay');
@@ -57,9 +62,7 @@ describe('npm run bench, quick mode, relay only', () => {
 
 describe('npm run bench, quick mode, Parley', () => {
   it('drives Parley through sessions and storage, finds every acknowledged message stored and paged once, and grows the database', { timeout: 180_000 }, async () => {
-    const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-bench-test-'));
-    outDirs.push(outDir);
-    const result = await runBench(benchOptions({ BENCH_QUICK: '1', BENCH_ONLY: 'messaging,growth', BENCH_OUT: outDir }), () => undefined);
+    const result = await quickBench('messaging,growth');
 
     expect(result.failures).toEqual([]);
     const messaging = result.reports.find((r) => r.id === 'messaging')!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createReadCache } from '../../src/forum/read-cache.ts';
+import { createReadCache } from '../../src/db/read-cache.ts';
 
 function counter() {
   let calls = 0;

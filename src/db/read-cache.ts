@@ -1,4 +1,5 @@
-// A short-lived in-memory cache for the forum's hot reads.
+// A short-lived in-memory cache for hot reads: the forum's posts and lists, members read
+// by id (accounts/user-cache.ts), the header badge (messaging/store.ts).
 //
 // The embedded FerretDB answers a few hundred `_id` lookups a second on this machine,
 // fewer than the pages we want to serve. Serving a page's data from memory for a second
