@@ -342,8 +342,7 @@
     }
 
     showPresence(online) {
-      this.$root.find('[data-online-dot]').attr('data-online', online ? '' : null);
-      this.$root.find('[data-online-label]').text(Parley.str(online ? 'online' : 'offline-label'));
+      Parley.showPresence(this.$root, online);
     }
 
     /** After a reconnect: everything newer than the newest message shown, each once. */

@@ -140,10 +140,6 @@
 
   // Live online dots: the server is told whom this list shows (again after a reconnect or
   // when a new conversation appears) and says when any of them comes or goes.
-  function setOnline($row, online) {
-    $row.find('[data-online-dot]').attr('data-online', online ? '' : null);
-    $row.find('[data-online-label]').text(Parley.str(online ? 'online' : 'offline-label'));
-  }
   let watched = '';
   function watchPresence() {
     const ids = $list.children('[data-conversation][data-user-id]').map((_, el) => el.getAttribute('data-user-id')).get();
@@ -156,7 +152,7 @@
         return;
       }
       const online = new Set(res.online);
-      $list.children('[data-conversation][data-user-id]').each((_, el) => setOnline($(el), online.has(el.getAttribute('data-user-id'))));
+      $list.children('[data-conversation][data-user-id]').each((_, el) => Parley.showPresence($(el), online.has(el.getAttribute('data-user-id'))));
     });
   }
   $doc.on('parley:connection', (_e, connected) => {
@@ -165,7 +161,7 @@
   });
   $doc.on('parley:presence', (_e, data) => {
     const $row = findRow(data.user);
-    if ($row.length) setOnline($row, data.online);
+    if ($row.length) Parley.showPresence($row, data.online);
   });
   // A conversation that starts while the page is open is watched too.
   new MutationObserver(() => watchPresence()).observe($list[0], { childList: true });

@@ -27,6 +27,12 @@
     return template.replace(/\{(\w+)\}/g, (whole, key) => (vars && key in vars ? String(vars[key]) : whole));
   };
 
+  /** Turns an online dot (and its label for screen readers) inside `$el` on or off. */
+  Parley.showPresence = ($el, online) => {
+    $el.find('[data-online-dot]').attr('data-online', online ? '' : null);
+    $el.find('[data-online-label]').text(Parley.str(online ? 'online' : 'offline-label'));
+  };
+
   const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
   Parley.formatDate = (iso) => dateFormat.format(new Date(iso));
 
