@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
+import { createMail, type Mail } from './mail/index.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -28,6 +29,7 @@ export interface RunningServer {
   realtime: Realtime;
   messaging: MessagingService;
   db: Database;
+  mail: Mail;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
   /** Set when writes to one document are serialised across processes. */
@@ -53,6 +55,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const session = createSessionMiddleware(config, db.connection, secret);
   const limiters = createLimiters(config, redis);
   const readUser = createUserReader(config.readCacheMs);
+  const mail = createMail({ config, log, secret, isDatabaseConnected: db.isConnected });
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime } = {};
@@ -79,6 +82,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    endUserSessions: (userId, keepSessionId) => bound.realtime?.endUserSessions(userId, keepSessionId),
+    mail,
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
@@ -113,6 +118,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log.info({ port }, `Parley listening on http://localhost:${port}`);
+  mail.queue.start();
+  log.info({ to: mail.transport.target }, 'mail: sending through the queue');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -122,6 +129,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // Sends already accepted are stored and acknowledged before their sockets close;
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
+      await mail.queue.stop();
+      mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
       stopRelayingUserWrites();
@@ -134,7 +143,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, db, mail, redis, writeLock, close };
 }
 
 /**

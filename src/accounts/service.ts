@@ -12,7 +12,7 @@ export class UsernameTakenError extends Error {
  * Claims the username first (its case-folded form is the _id of `usernames`, so two
  * registrations racing for "Alice" and "alice" cannot both win), then creates the user.
  */
-export async function registerUser(username: string, password: string): Promise<UserDocument> {
+export async function registerUser(username: string, password: string, locale?: string): Promise<UserDocument> {
   const userId = new mongoose.Types.ObjectId();
   try {
     await UsernameModel.create({ _id: usernameKey(username), userId });
@@ -22,7 +22,7 @@ export async function registerUser(username: string, password: string): Promise<
   }
   try {
     const passwordHash = await hashPassword(password);
-    return await UserModel.create({ _id: userId, username, passwordHash });
+    return await UserModel.create({ _id: userId, username, passwordHash, ...(locale ? { locale } : {}) });
   } catch (err) {
     // Release the name so a retry can succeed; nothing half-made stays behind.
     await UsernameModel.deleteOne({ _id: usernameKey(username) }).catch(() => undefined);

@@ -21,6 +21,9 @@ export interface Limiters {
   loginPerAccount: Limiter;
   register: Limiter;
   post: Limiter;
+  passwordResetPerAddress: Limiter;
+  passwordResetPerAccount: Limiter;
+  emailChange: Limiter;
 }
 
 const unlimited: Limiter = {
@@ -71,5 +74,8 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),
     post: make('post', limits.postRate),
+    passwordResetPerAddress: make('reset-address', limits.passwordResetRatePerAddress),
+    passwordResetPerAccount: make('reset-account', limits.passwordResetRatePerAccount),
+    emailChange: make('email-change', limits.emailChangeRate),
   };
 }

@@ -115,6 +115,8 @@ export interface InterServerEvents {
   userWritten: (userId: string) => void;
   /** A session was signed out: close the sockets opened under it. */
   endSession: (sessionId: string) => void;
+  /** A member's password changed (or the account went): close their sockets but those of `keepSessionId`. */
+  endUserSessions: (userId: string, keepSessionId: string | null) => void;
 }
 
 export interface SocketData {

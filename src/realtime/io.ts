@@ -42,6 +42,8 @@ export interface Realtime {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
   /** Closes every socket opened under this session, on every process (sign-out). */
   endSession(sessionId: string): void;
+  /** Closes every socket of this member on every process, except those of `keepSessionId` (a password change). */
+  endUserSessions(userId: string, keepSessionId?: string): void;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -130,7 +132,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // Only the name is needed: a lean read leaves less garbage per handshake than a document.
     findUserName(userId).then(
       (user) => {
-        if (!user) return refuse('signIn');
+        // A session from before a password change (or reset) signs in no socket.
+        if (!user || (user.authVersion ?? 0) !== (req.session.authVersion ?? 0)) return refuse('signIn');
         socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
         next();
       },
@@ -255,7 +258,18 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     io.serverSideEmit('endSession', sessionId);
   };
 
-  return { io, presence, notify, whoIsOnline, endSession };
+  const endLocalUserSessions = (userId: string, keepSessionId: string | null) => {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.userId === userId && socket.data.sessionId !== keepSessionId) socket.disconnect(true);
+    }
+  };
+  io.on('endUserSessions', (userId, keep) => endLocalUserSessions(String(userId), typeof keep === 'string' ? keep : null));
+  const endUserSessions = (userId: string, keepSessionId?: string) => {
+    endLocalUserSessions(userId, keepSessionId ?? null);
+    io.serverSideEmit('endUserSessions', userId, keepSessionId ?? null);
+  };
+
+  return { io, presence, notify, whoIsOnline, endSession, endUserSessions };
 }
 
 /**
