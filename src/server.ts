@@ -52,7 +52,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   const writeLock = redis && crossProcessLock(config, db, redis, log);
   const secret = await resolveSessionSecret(config);
-  const session = createSessionMiddleware(config, db.connection, secret);
+  const session = createSessionMiddleware(config, db.connection, secret, (err) =>
+    log.warn({ err }, 'expired sessions could not be swept; trying again at the next sweep'),
+  );
   const limiters = createLimiters(config, redis);
   const readUser = createUserReader(config.readCacheMs);
   const mail = createMail({ config, log, secret, isDatabaseConnected: db.isConnected });
