@@ -19,6 +19,8 @@ import { createMessagingService, type MessagingService } from './messaging/servi
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
 import { createMail, type Mail } from './mail/index.ts';
+import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
+import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -30,6 +32,7 @@ export interface RunningServer {
   messaging: MessagingService;
   db: Database;
   mail: Mail;
+  unreadMail: UnreadMail;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
   /** Set when writes to one document are serialised across processes. */
@@ -60,7 +63,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const mail = createMail({ config, log, secret, isDatabaseConnected: db.isConnected });
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
-  const bound: { realtime?: Realtime } = {};
+  const bound: { realtime?: Realtime; unreadMail?: UnreadMail; lastSeen?: LastSeen } = {};
   const messaging = createMessagingService({
     config,
     readUser,
@@ -68,7 +71,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
     isDatabaseConnected: db.isConnected,
     deliveries: {
-      notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+      notify: (userIds, event, payload, options) => {
+        bound.realtime?.notify(userIds, event, payload, options);
+        // The unread-message mail's one signal: a message reached these members (mail/unread.ts).
+        if (event === 'sendback' && !options?.except) bound.unreadMail?.delivered(userIds, (payload as { message: { from: string; createdAt: string } }).message);
+      },
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
@@ -101,8 +108,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), (socket) => bound.lastSeen?.feature(socket)] });
   bound.realtime = realtime;
+  bound.lastSeen = createLastSeen(realtime.io, { forgetAfterMs: 2 * (config.mail.unreadDelayMs + config.mail.unreadIntervalMs), withPeers: Boolean(redis) });
+  const unreadMail = createUnreadMail({
+    config,
+    log,
+    mail,
+    messaging,
+    lastSeen: bound.lastSeen.lastSeen,
+    isOnlineHere: (userId) => realtime.presence.isOnline(userId),
+    isDatabaseConnected: db.isConnected,
+  });
+  bound.unreadMail = unreadMail;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
   const stopRelayingUserWrites = onUserWritten((userId, where) => {
@@ -121,6 +139,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const url = `http://127.0.0.1:${port}`;
   log.info({ port }, `Parley listening on http://localhost:${port}`);
   mail.queue.start();
+  unreadMail.start();
   log.info({ to: mail.transport.target }, 'mail: sending through the queue');
 
   let closing: Promise<void> | undefined;
@@ -131,6 +150,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // Sends already accepted are stored and acknowledged before their sockets close;
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
+      await unreadMail.stop();
       await mail.queue.stop();
       mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
@@ -145,7 +165,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, mail, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, db, mail, unreadMail, redis, writeLock, close };
 }
 
 /**

@@ -15,6 +15,13 @@ export interface ReceivedMail {
   raw: string;
 }
 
+/** A header's value as sent (unfolded), or undefined. */
+export function rawHeader(mail: ReceivedMail, name: string): string | undefined {
+  const head = mail.raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
 export interface TestSmtp {
   url: string;
   port: number;
