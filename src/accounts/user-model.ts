@@ -27,6 +27,12 @@ const userSchema = new Schema(
     locale: { type: String },
     /** Unread-message mails wanted (one-click unsubscribe turns this off). */
     unreadMail: { type: Boolean, default: true },
+    /**
+     * Set when the member deleted their account (settings/account-deletion.ts). The document
+     * stays, so the messages they sent stay readable by those they wrote to; the name stays
+     * taken, so no one else can write under it.
+     */
+    deletedAt: { type: Date },
   },
   { collection: 'users', versionKey: false },
 );

@@ -8,9 +8,10 @@ import { UserModel } from '../accounts/user-model.ts';
 import { writeUser } from '../accounts/user-writes.ts';
 import { flash, requireUser } from '../http/locals.ts';
 import { rememberLocale } from '../i18n/language-route.ts';
+import { deleteAccount } from './account-deletion.ts';
 import { confirmEmail, requestEmailConfirmation } from './email.ts';
 import { setPassword } from './password.ts';
-import { changePasswordSchema, emailSchema, languageSchema, notificationsSchema } from './schemas.ts';
+import { changePasswordSchema, deleteSchema, emailSchema, languageSchema, notificationsSchema } from './schemas.ts';
 
 type Section = 'password' | 'language' | 'email' | 'notifications' | 'delete';
 
@@ -37,15 +38,27 @@ export function settingsRouter(deps: AppDeps): Router {
 
   router.get('/settings', requireUser, (req, res) => render(req, res));
 
-  router.post('/settings/password', requireUser, async (req, res) => {
+  /**
+   * Whether the member typed their current password; otherwise the page is answered.
+   * Guessing it from a stolen session costs like guessing it at sign-in.
+   */
+  async function provesPassword(req: Request, res: Response, section: Section, password: string): Promise<boolean> {
     const user = req.user!;
-    const userId = user._id.toString();
+    const limit = await limiters.loginPerAccount.consume(`settings:${user._id.toString()}`);
+    if (!limit.ok) {
+      refuse(req, res, section, 'accounts.error.rateLimited', { seconds: limit.retryAfterSeconds }, 429);
+      return false;
+    }
+    if (await verifyPassword(password, user.passwordHash)) return true;
+    refuse(req, res, section, 'settings.error.currentWrong', undefined, 403);
+    return false;
+  }
+
+  router.post('/settings/password', requireUser, async (req, res) => {
+    const userId = req.user!._id.toString();
     const parsed = changePasswordSchema.safeParse(req.body);
     if (!parsed.success) return refuse(req, res, 'password', parsed.error.issues[0]!.message);
-    // Guessing the current password from a stolen session costs like guessing it at sign-in.
-    const limit = await limiters.loginPerAccount.consume(`settings:${userId}`);
-    if (!limit.ok) return refuse(req, res, 'password', 'accounts.error.rateLimited', { seconds: limit.retryAfterSeconds }, 429);
-    if (!(await verifyPassword(parsed.data.current, user.passwordHash))) return refuse(req, res, 'password', 'settings.error.currentWrong', undefined, 403);
+    if (!(await provesPassword(req, res, 'password', parsed.data.current))) return;
     const authVersion = await setPassword(userId, parsed.data.password);
     // Every other session is over from its next request; sockets close now, on every process.
     deps.endUserSessions?.(userId);
@@ -96,6 +109,19 @@ export function settingsRouter(deps: AppDeps): Router {
     const userId = req.user!._id.toString();
     await writeUser(userId, () => UserModel.updateOne({ _id: userId }, { $set: { unreadMail: parsed.data.unreadMail === 'on' } }).exec());
     done(req, res, 'settings.notifications.done');
+  });
+
+  router.post('/settings/delete', requireUser, async (req, res) => {
+    const user = req.user!;
+    const parsed = deleteSchema.safeParse(req.body);
+    if (!parsed.success) return refuse(req, res, 'delete', parsed.error.issues[0]!.message);
+    if (!(await provesPassword(req, res, 'delete', parsed.data.password))) return;
+    await deleteAccount(user);
+    deps.endUserSessions?.(user._id.toString());
+    // A fresh session, signed out, to carry the goodbye.
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    flash(req, 'info', 'settings.delete.done');
+    res.redirect(303, '/');
   });
 
   return router;

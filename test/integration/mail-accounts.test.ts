@@ -6,7 +6,7 @@ import { MailTokenModel } from '../../src/settings/tokens.ts';
 import { linkPath, registerWithEmail, uniqueAddress, waitFor } from '../support/mail.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startSmtp, type TestSmtp } from '../support/smtp.ts';
-import { connectAs } from '../support/sockets.ts';
+import { connectAs, emitAck } from '../support/sockets.ts';
 import { csrfToken, registerUser } from '../support/users.ts';
 import { testDatabaseUri } from '../support/database.ts';
 
@@ -188,5 +188,42 @@ describe('the mail queue', () => {
     await smtp.next((m) => m.to.includes(member.email) && m.text.includes('/password/reset/'));
     await waitFor(async () => (await MailJobModel.countDocuments({ to: member.email })) === 0);
     expect(smtp.received.filter((m) => m.to.includes(member.email) && m.text.includes('/password/reset/'))).toHaveLength(1);
+  });
+});
+
+describe('deleting the account', () => {
+  it('signs the member out everywhere and frees their address, while what they wrote to others stays', async () => {
+    const leaving = await registerWithEmail(server.url, smtp);
+    const friend = await registerUser(server.url);
+    const leavingSocket = await connectAs(server.url, leaving);
+    const sent = await emitAck<{ ok: boolean }>(leavingSocket, 'privatemsg', { to_user: friend.id, content: 'a last word before I go' });
+    expect(sent.ok).toBe(true);
+    const closed = new Promise<string>((resolve) => leavingSocket.once('disconnect', (reason) => resolve(reason)));
+
+    const _csrf = await csrfToken(leaving.agent, '/settings');
+    expect((await leaving.agent.post('/settings/delete').type('form').send({ password: 'wrong one', _csrf })).status).toBe(403);
+    const res = await leaving.agent.post('/settings/delete').type('form').send({ password: leaving.password, _csrf });
+    expect(res.status).toBe(303);
+    expect(await closed).toBe('io server disconnect');
+    expect((await leaving.agent.get('/')).text).toContain('Your account has been deleted.');
+    expect((await leaving.agent.get('/settings')).status).toBe(303);
+
+    // Nobody signs in as them any more, with the old password or any other.
+    const login = request.agent(server.url);
+    const loginCsrf = await csrfToken(login, '/login');
+    expect((await login.post('/login').type('form').send({ username: leaving.username, password: leaving.password, _csrf: loginCsrf })).status).toBe(401);
+
+    // The friend still reads the message, sees "deleted member", and cannot write to it.
+    const conversation = await friend.agent.get(`/messages/${encodeURIComponent(leaving.username)}`);
+    expect(conversation.text).toContain('a last word before I go');
+    expect((await friend.agent.get(`/users/${encodeURIComponent(leaving.username)}`)).text).toContain('deleted member');
+    const friendSocket = await connectAs(server.url, friend);
+    expect(await emitAck<{ ok: boolean }>(friendSocket, 'privatemsg', { to_user: leaving.id, content: 'hello?' })).toMatchObject({ ok: false });
+
+    // The address is free: a reset for it mails no one, and someone else may take it.
+    await askForReset(leaving.email);
+    const newcomer = await registerWithEmail(server.url, smtp, { email: leaving.email });
+    expect((await newcomer.agent.get('/settings')).text).toContain(leaving.email);
+    expect(smtp.received.filter((m) => m.to.includes(leaving.email) && m.text.includes('/password/reset/'))).toHaveLength(0);
   });
 });
