@@ -137,3 +137,47 @@ test('a member away from the site gets one mail listing unread messages, in thei
     await viewer.close();
   }
 });
+
+test('browser notifications are asked for only after "notify me", and shown for a message while the tab is hidden', async ({ app, newUser }) => {
+  const wren = await newUser({ username: 'wren' });
+  // Headless Chromium keeps every tab visible and shows notifications nowhere: the page is
+  // told it is hidden when the test says so, and each notification is noted as it is made.
+  await wren.context.addInitScript(() => {
+    const noted = { asked: 0, shown: [] as { title: string; body: string | undefined }[] };
+    (window as unknown as { __notes: typeof noted }).__notes = noted;
+    const Real = window.Notification;
+    const ask = Real.requestPermission.bind(Real);
+    Real.requestPermission = ((...args: Parameters<typeof ask>) => {
+      noted.asked += 1;
+      return ask(...args);
+    }) as typeof Real.requestPermission;
+    class Noted extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        noted.shown.push({ title, body: options?.body });
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Noted, configurable: true, writable: true });
+    Object.defineProperty(Document.prototype, 'hidden', { get: () => Boolean((window as unknown as { __hidden?: boolean }).__hidden), configurable: true });
+  });
+  const notes = () => wren.page.evaluate(() => (window as unknown as { __notes: { asked: number; shown: { title: string; body?: string }[] } }).__notes);
+
+  await visit(wren.page, '/settings');
+  await waitForRealtime(wren.page);
+  expect((await notes()).asked).toBe(0);
+
+  await wren.context.grantPermissions(['notifications'], { origin: app.url });
+  await wren.page.locator('[data-notify-me]').click();
+  await expect.poll(async () => (await notes()).asked).toBe(1);
+  await expect.poll(() => wren.page.locator('[data-notify-state]').getAttribute('data-permission')).toBe('granted');
+
+  const xan = await newUser({ username: 'xan' });
+  await visit(xan.page, '/messages');
+  // Visible tab: the title counts it, no system notification.
+  await compose(xan.page, 'wren', 'seen in the tab');
+  await expect.poll(() => wren.page.title()).toMatch(/^\(1\) /);
+  // Hidden tab: a system notification naming the sender, with the text.
+  await wren.page.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = true));
+  await compose(xan.page, 'wren', 'while you were elsewhere');
+  await expect.poll(async () => (await notes()).shown).toEqual([{ title: 'xan', body: 'while you were elsewhere' }]);
+});
