@@ -151,7 +151,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
       await unreadMail.stop();
-      await mail.queue.stop();
+      await mail.queue.stop(config.shutdownTimeoutMs / 2);
       mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));

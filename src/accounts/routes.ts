@@ -58,7 +58,12 @@ export function accountsRouter(deps: AppDeps): Router {
       const user = await registerUser(parsed.data.username, parsed.data.password, req.locale);
       await signIn(req, user._id.toString(), user.authVersion ?? 0);
       // The address is the member's once they open the link mailed to it (settings/email.ts).
-      if (parsed.data.email && deps.mail) await requestEmailConfirmation(deps.mail, user, parsed.data.email, req.locale);
+      if (parsed.data.email && deps.mail) {
+        // The account is made either way; a mail that could not be queued can be asked for again in settings.
+        await requestEmailConfirmation(deps.mail, user, parsed.data.email, req.locale).catch((err: unknown) =>
+          deps.log.error({ err }, 'registration: the address confirmation could not be queued'),
+        );
+      }
       flash(req, 'success', 'accounts.register.welcome');
       res.redirect(303, formValues(req.body).next);
     } catch (err) {

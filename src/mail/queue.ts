@@ -35,8 +35,11 @@ export interface MailQueue {
   /** Stores the mail for sending. The same id twice stores it once. */
   enqueue(mail: QueuedMail): Promise<void>;
   start(): void;
-  /** Stops polling and waits for the attempt under way. */
-  stop(): Promise<void>;
+  /**
+   * Stops polling and waits for the attempt under way, at most `timeoutMs`: one stuck on a
+   * slow SMTP server is left to another process (or the next start) once its claim's lease ends.
+   */
+  stop(timeoutMs?: number): Promise<void>;
   /** Runs one pass now (tests, and after an enqueue). */
   runOnce(): Promise<void>;
 }
@@ -173,12 +176,15 @@ export function createMailQueue(options: MailQueueOptions): MailQueue {
       void runOnce();
       schedule();
     },
-    async stop() {
+    async stop(timeoutMs = Infinity) {
       stopped = true;
       closing = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await running;
+      if (!running || !Number.isFinite(timeoutMs)) return void (await running);
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise<void>((resolve) => (waited = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(waited);
     },
     runOnce,
   };
