@@ -8,6 +8,11 @@
 // that dies after the SMTP server took the mail but before it deleted the job: after the
 // claim's lease another process sends it again (same Message-ID). At-least-once there is
 // the honest promise; losing it would be worse.
+//
+// A process's list of due jobs can be out of date by the time it claims one: another may
+// have sent it, deleted it and then its claims. So the winner of a claim reads the job
+// again (by `_id`) before sending; the sender deletes the job before its claims, so a
+// claim won after they are gone always finds the job gone too.
 import crypto from 'node:crypto';
 import { isDuplicateKey } from '../db/errors.ts';
 import type { Logger } from '../log.ts';
@@ -89,6 +94,11 @@ export function createMailQueue(options: MailQueueOptions): MailQueue {
 
   async function attempt(job: { _id: string; to: string; subject: string; text: string; html?: string | null; headers?: unknown; kind: string; attempts: number }): Promise<void> {
     if (!(await claim(job._id, job.attempts))) return releaseIfAbandoned(job._id, job.attempts);
+    const current = await MailJobModel.findById(job._id, { attempts: 1 }).lean<{ attempts: number }>().exec();
+    if (current?.attempts !== job.attempts) {
+      await MailClaimModel.deleteOne({ _id: `${job._id}#${job.attempts}` }).exec();
+      return;
+    }
     try {
       await transport.send({
         id: job._id,

@@ -4,8 +4,9 @@
 // mail: since when, and when to look. It exists only between a message arriving and the
 // look that mails it or finds nothing to mail, so the worker's scan for due ones
 // (FerretDB pushes only exact `_id` filters down) covers members with recent unread only.
-// `mail_unread_sent` remembers, per member, the newest message already mailed (nothing
-// twice) and when the last mail went (at most one per UNREAD_MAIL_INTERVAL_MS).
+// `mail_unread_sent` remembers, per member, how far each conversation has been mailed (by
+// the messages' seq: nothing twice, even for a message stored a moment after a later one
+// of another conversation) and when the last mail went (one per UNREAD_MAIL_INTERVAL_MS).
 import mongoose, { Schema } from 'mongoose';
 
 const unreadWatchSchema = new Schema(
@@ -26,7 +27,8 @@ export type UnreadWatch = { _id: string; since: Date; dueAt: Date; n: number };
 const unreadSentSchema = new Schema(
   {
     _id: { type: String, required: true }, // the member's id
-    mailedUpTo: { type: Date, required: true },
+    /** The other member's id → the seq of the newest of their messages already mailed. */
+    upTo: { type: Schema.Types.Mixed, default: {} },
     lastMailAt: { type: Date, required: true },
   },
   { collection: 'mail_unread_sent', versionKey: false },

@@ -118,18 +118,20 @@ export function createUnreadMail(deps: UnreadMailDeps) {
     }
   }
 
-  /** The unread messages the member could be told about now, per conversation. */
-  async function unreadSince(owner: { id: string; username: string }, after: number) {
+  /** The unread messages the member could be told about now, per conversation: created after `since`, not mailed before. */
+  async function unreadSince(owner: { id: string; username: string }, since: number, mailedUpTo: Record<string, number>) {
     const inbox = await deps.messaging.inbox(owner);
     const conversations = [];
     for (const c of inbox.conversations) {
-      if (c.unread <= 0 || c.last.at.getTime() <= after) continue;
+      if (c.unread <= 0 || c.last.at.getTime() <= since) continue;
       const page = await deps.messaging.history(owner, { id: c.user._id, username: c.user.username }, {});
       // The newest `unread` messages from the other person are the unread ones.
       const theirs = page.messages.filter((m) => m.from === c.user._id).slice(-c.unread);
-      const fresh = theirs.filter((m) => Date.parse(m.createdAt) > after);
+      const fresh = theirs.filter((m) => Date.parse(m.createdAt) > since && m.seq > (mailedUpTo[c.user._id] ?? 0));
       if (fresh.length === 0) continue;
       conversations.push({
+        other: c.user._id,
+        upTo: Math.max(...fresh.map((m) => m.seq)),
         from: c.user.username,
         count: fresh.length,
         url: mail.url(`/messages/${encodeURIComponent(c.user.username)}`),
@@ -147,21 +149,24 @@ export function createUnreadMail(deps: UnreadMailDeps) {
     const key = `unread:${w._id}:${w.dueAt.getTime()}`;
     if (!(await claim(key))) return;
     try {
+      // Another process may have done this look and let go of its claim since this one read the list.
+      const current = await UnreadWatchModel.findById(w._id, { dueAt: 1 }).lean<{ dueAt: Date }>().exec();
+      if (current?.dueAt.getTime() !== w.dueAt.getTime()) return;
       const user = await findUserById(w._id);
       if (!user?.email || user.unreadMail === false) return void (await forget(w));
       // A socket of theirs open since the messages came: they were here. Only what comes
-      // after they last left may be mailed, after the delay counted from then.
+      // after they last left may be mailed, after the delay counted from then. (Strictly
+      // after: `since` is then that moment, and the next look must not stop there again.)
       const seen = (await deps.lastSeen([w._id])).get(w._id);
-      if (seen !== undefined && seen >= w.since.getTime()) {
+      if (seen !== undefined && seen > w.since.getTime()) {
         return void (await reschedule(w, { since: new Date(seen), dueAt: new Date(seen + unreadDelayMs) }));
       }
-      const sent = await UnreadSentModel.findById(w._id).lean().exec();
+      const sent = await UnreadSentModel.findById(w._id).lean<{ upTo?: Record<string, number>; lastMailAt: Date }>().exec();
       const now = Date.now();
       if (sent && unreadIntervalMs > 0 && sent.lastMailAt.getTime() + unreadIntervalMs > now) {
         return void (await reschedule(w, { dueAt: new Date(sent.lastMailAt.getTime() + unreadIntervalMs) }));
       }
-      const after = Math.max(w.since.getTime(), sent?.mailedUpTo.getTime() ?? 0);
-      const conversations = await unreadSince({ id: w._id, username: user.username }, after);
+      const conversations = await unreadSince({ id: w._id, username: user.username }, w.since.getTime(), sent?.upTo ?? {});
       if (conversations.length === 0) return void (await forget(w));
       const newest = Math.max(...conversations.map((c) => c.newest));
       const composed = await composeMail('unread', isLocale(user.locale) ? user.locale : 'en', {
@@ -171,11 +176,13 @@ export function createUnreadMail(deps: UnreadMailDeps) {
         settingsUrl: mail.url('/settings'),
       });
       await mail.enqueue({ id: `unread-${w._id}-${newest}`, kind: 'unread', to: user.email, headers: mail.unsubscribeHeaders(w._id), ...composed });
-      await UnreadSentModel.updateOne({ _id: w._id }, { $set: { mailedUpTo: new Date(newest), lastMailAt: new Date(now) } }, { upsert: true }).exec();
-      // Anything that arrived during this look keeps the document, for the next mail.
+      const upTo = Object.fromEntries(conversations.map((c) => [`upTo.${c.other}`, c.upTo]));
+      await UnreadSentModel.updateOne({ _id: w._id }, { $set: { ...upTo, lastMailAt: new Date(now) } }, { upsert: true }).exec();
+      // Anything that arrived during this look keeps the document, for the next mail; what
+      // was mailed now is past the watermarks, whatever order the messages were stored in.
       const { deletedCount } = await forget(w);
       if (deletedCount === 0) {
-        await UnreadWatchModel.updateOne({ _id: w._id }, { $set: { since: new Date(newest), dueAt: new Date(now + Math.max(unreadDelayMs, unreadIntervalMs)) } }).exec();
+        await UnreadWatchModel.updateOne({ _id: w._id }, { $set: { dueAt: new Date(now + Math.max(unreadDelayMs, unreadIntervalMs)) } }).exec();
       }
     } finally {
       await MailClaimModel.deleteOne({ _id: key }).exec();

@@ -13,6 +13,8 @@ export interface ReceivedMail {
   headers: ParsedMail['headers'];
   messageId: string | undefined;
   raw: string;
+  /** When the server took it (epoch ms). */
+  receivedAt: number;
 }
 
 /** A header's value as sent (unfolded), or undefined. */
@@ -56,6 +58,7 @@ export async function startSmtp(): Promise<TestSmtp> {
                 headers: parsed.headers,
                 messageId: parsed.messageId,
                 raw,
+                receivedAt: Date.now(),
               });
               waiters.forEach((w) => w());
               callback();
