@@ -236,7 +236,9 @@ export function createMessagingService(deps: MessagingDeps) {
     const state = await store.markRead(reader.id, other.id, upTo);
     if (state.changed) {
       notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
-      const readTo = upTo ?? state.lastSeq;
+      // Never past what the reader has received: a forged upTo would show the other
+      // member their future messages as seen.
+      const readTo = Math.min(upTo ?? state.lastSeq, state.lastSeq);
       await store.advanceReadSeq(conversationId(reader.id, other.id), reader.id, readTo);
       notify([other.id], 'read', { user: reader.id, upTo: readTo });
     }
