@@ -9,6 +9,7 @@ import { NoEngineError } from './db/embedded.ts';
 import { connectRedis, RedisUnavailableError, type RedisLink } from './db/redis.ts';
 import { createRedisLock, type KeyLock } from './db/redis-lock.ts';
 import { createSerialWrites } from './db/serial-writes.ts';
+import { backfillUsernameSkeletons } from './accounts/skeleton-backfill.ts';
 import { createUserReader } from './accounts/user-cache.ts';
 import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
@@ -43,6 +44,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const db = await openDatabase(config, log);
   let redis: RedisLink | undefined;
   try {
+    await backfillUsernameSkeletons();
     redis = config.redisUrl ? await connectRedis(config, log) : undefined;
   } catch (err) {
     await db.close();

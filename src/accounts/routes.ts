@@ -6,7 +6,7 @@ import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
 import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
-import { authenticate, registerUser, UsernameTakenError } from './service.ts';
+import { authenticate, registerUser, UsernameConfusableError, UsernameTakenError } from './service.ts';
 import { usernameKey } from './user-model.ts';
 
 // Kept importable from here, where it started.
@@ -59,6 +59,7 @@ export function accountsRouter(deps: AppDeps): Router {
       res.redirect(303, formValues(req.body).next);
     } catch (err) {
       if (err instanceof UsernameTakenError) return renderRegister(req, res, 409, { key: 'accounts.error.usernameTaken' });
+      if (err instanceof UsernameConfusableError) return renderRegister(req, res, 409, { key: 'safety.username.confusable' });
       throw err;
     }
   });

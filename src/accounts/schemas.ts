@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { neutraliseText } from '../text/safety.ts';
+import { hasSafeScripts, isReservedUsername } from './username-rules.ts';
 
 /** 2–24 letters (any script, Chinese included), digits, `_` and `-`. */
 export const USERNAME_PATTERN = /^[\p{L}\p{N}_-]{2,24}$/u;
@@ -11,7 +12,10 @@ export const usernameField = z
   .transform((v) => neutraliseText(v).trim())
   .pipe(z.string().min(1, 'accounts.error.usernameRequired'))
   .refine((v) => [...v].length >= 2 && [...v].length <= 24, 'accounts.error.usernameLength')
-  .refine((v) => USERNAME_PATTERN.test(v), 'accounts.error.usernameChars');
+  .refine((v) => USERNAME_PATTERN.test(v), 'accounts.error.usernameChars')
+  // Look-alikes (username-rules.ts); a look-alike of an existing name is refused at registration.
+  .refine(hasSafeScripts, 'safety.username.mixedScripts')
+  .refine((v) => !isReservedUsername(v), 'safety.username.reserved');
 
 export const passwordField = z
   .string({ error: 'accounts.error.passwordRequired' })
