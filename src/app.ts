@@ -48,6 +48,8 @@ export interface AppDeps {
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  /** `watcherId` no longer sees `userId` come and go, on any process (blocked by `userId`). */
+  hidePresence?: (watcherId: string, userId: string) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express {

@@ -81,6 +81,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    hidePresence: (watcherId, userId) => bound.realtime?.stopWatching(watcherId, userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only

@@ -22,7 +22,7 @@ function returnPath(req: Request, username: string): string {
   return back === 'conversation' ? `/messages/${name}` : `/users/${name}`;
 }
 
-export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>): Router {
+export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>, hidePresence?: (watcherId: string, userId: string) => void): Router {
   const router = Router();
 
   const handle = (blocked: boolean) => async (req: Request, res: Response) => {
@@ -32,6 +32,10 @@ export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>): Rout
     if (other._id.equals(me._id)) throw new ValidationError('messaging.block.self');
     await setBlocked(me._id.toString(), other._id.toString(), blocked);
     await store.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
+    // A block holds for presence at once: the blocked member's open pages stop following
+    // the blocker (on every process) and show them offline. Unblocking shows them again
+    // when a page next asks.
+    if (blocked) hidePresence?.(other._id.toString(), me._id.toString());
     flash(req, 'success', blocked ? 'messaging.block.done' : 'messaging.block.undone');
     res.redirect(303, returnPath(req, other.username));
   };

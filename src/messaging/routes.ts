@@ -90,7 +90,7 @@ export function messagingRouter(deps: AppDeps): Router {
     });
   }
 
-  router.use(blockingRouter(messaging.store));
+  router.use(blockingRouter(messaging.store, deps.hidePresence));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 

@@ -42,6 +42,11 @@ export interface Realtime {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
   /** Closes every socket opened under this session, on every process (sign-out). */
   endSession(sessionId: string): void;
+  /**
+   * `watcherId`'s sockets, on every process, stop hearing when `userId` comes or goes, and
+   * are told `userId` is offline now (they were blocked by `userId`).
+   */
+  stopWatching(watcherId: string, userId: string): void;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -255,7 +260,13 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     io.serverSideEmit('endSession', sessionId);
   };
 
-  return { io, presence, notify, whoIsOnline, endSession };
+  // Through the adapter, so on every process, in order: first out of the room, then the dot goes.
+  const stopWatching = (watcherId: string, userId: string) => {
+    io.in(userRoom(watcherId)).socketsLeave(presenceRoom(userId));
+    io.to(userRoom(watcherId)).emit('presence', { user: userId, online: false });
+  };
+
+  return { io, presence, notify, whoIsOnline, endSession, stopWatching };
 }
 
 /**
