@@ -97,7 +97,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters)] });
   bound.realtime = realtime;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.

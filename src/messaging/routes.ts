@@ -90,7 +90,7 @@ export function messagingRouter(deps: AppDeps): Router {
     });
   }
 
-  router.use(blockingRouter(messaging.store, deps.hidePresence));
+  router.use(blockingRouter(messaging.store, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 
@@ -107,6 +107,12 @@ export function messagingRouter(deps: AppDeps): Router {
   });
 
   router.get('/api/users/suggest', requireUserJson, async (req, res) => {
+    // Each ask may scan the usernames (see suggest.ts): limited per member.
+    const limit = await deps.limiters.suggest.consume(me(req).id);
+    if (!limit.ok) {
+      res.status(429).set('Retry-After', String(limit.retryAfterSeconds));
+      return res.json({ ok: false, error: req.t('safety.rateLimited', { seconds: limit.retryAfterSeconds }) });
+    }
     const inbox = await messaging.inbox(me(req));
     res.json({ ok: true, users: await suggestUsernames(req.query.q, inbox.conversations, me(req).id) });
   });

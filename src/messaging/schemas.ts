@@ -79,6 +79,6 @@ export function issueField(error: z.ZodError): 'to' | 'content' | undefined {
 export const WATCH_PRESENCE_MAX = 300;
 
 export const watchPresenceSchema = z
-  .array(z.string().regex(/^[0-9a-f]{24}$/i, 'messaging.error.payload'), { error: 'messaging.error.payload' })
-  .max(WATCH_PRESENCE_MAX, 'messaging.error.payload')
+  .array(z.string({ error: 'safety.presence.ids' }).regex(OBJECT_ID, 'safety.presence.ids'), { error: 'safety.presence.ids' })
+  .max(WATCH_PRESENCE_MAX, 'safety.presence.tooMany')
   .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))]);

@@ -125,9 +125,9 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     const locale = localeFromRequest(req);
     // A refused handshake is final for socket.io-client; `code` tells a browser whether
     // trying again later can help ('unavailable') or only signing in can ('signIn').
-    const refuse = (code: 'signIn' | 'unavailable') => {
+    const refuse = (code: 'signIn' | 'unavailable' | 'tooMany', key = `messaging.error.${code}`) => {
       const err = new Error('unauthorized') as Error & { data?: unknown };
-      err.data = { error: translator(locale)(`messaging.error.${code}`), code };
+      err.data = { error: translator(locale)(key, { maximum: deps.config.limits.socketsPerMember }), code };
       next(err);
     };
     const userId = req.session?.userId;
@@ -136,6 +136,12 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     findUserName(userId).then(
       (user) => {
         if (!user) return refuse('signIn');
+        // Every socket costs memory: a member's tabs on this process are limited (SOCKETS_PER_MEMBER).
+        const open = io.of('/').adapter.rooms.get(userRoom(user._id.toString()))?.size ?? 0;
+        if (open >= deps.config.limits.socketsPerMember) {
+          log.warn({ userId: user._id.toString(), open }, 'socket handshake refused: too many sockets for one member');
+          return refuse('tooMany', 'safety.sockets.tooMany');
+        }
         socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
         next();
       },
