@@ -3,7 +3,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { avatarUrl } from './accounts/avatar.ts';
@@ -14,6 +13,7 @@ import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
 import { refuseAnnouncedOversize } from './http/body-limit.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { csrfLocals, csrfProtection } from './http/csrf.ts';
 import { NotFoundError, publicError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
@@ -63,27 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Every view that shows a user shows their avatar (views/partials/avatar.ejs).
   app.locals.avatarUrl = avatarUrl;
 
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          objectSrc: ["'none'"],
-          // Not behind TLS in development: do not force https on localhost.
-          upgradeInsecureRequests: config.trustProxy ? [] : null,
-        },
-      },
-      strictTransportSecurity: Boolean(config.trustProxy),
-      // frame-ancestors 'none' says the same to browsers that read CSP; this, to those that do not.
-      xFrameOptions: { action: 'deny' },
-    }),
-  );
+  app.use(securityHeaders(config));
 
   app.get('/healthz', (_req, res) => {
     const ok = deps.isDatabaseConnected();

@@ -55,6 +55,8 @@ export function accountsRouter(deps: AppDeps): Router {
     try {
       const user = await registerUser(parsed.data.username, parsed.data.password);
       await signIn(req, user._id.toString());
+      // As after a sign-in: this browser is the owner's, and strangers cannot lock it out.
+      devices.remember(req, res, usernameKey(user.username));
       flash(req, 'success', 'accounts.register.welcome');
       res.redirect(303, formValues(req.body).next);
     } catch (err) {

@@ -13,6 +13,7 @@ import { findUserName } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
 import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
+import { securityHeaders } from '../http/security-headers.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
 import type { ClientToServerEvents, Failure, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
@@ -111,6 +112,13 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
       if (!allowed) log.warn({ origin: req.headers.origin }, 'socket handshake refused: cross-site Origin');
       callback(allowed ? null : 'cross-site origin refused', allowed);
     },
+  });
+
+  // Socket.IO answers /socket.io/ (its client script, polling, handshakes) before Express
+  // sees the request: its responses get the same protective headers as the pages here.
+  const headers = securityHeaders(deps.config);
+  httpServer.prependListener('request', (req, res) => {
+    if (req.url?.startsWith('/socket.io/')) headers(req as never, res as never, () => undefined);
   });
 
   // The session is read on the handshake only: later polling requests of the same
