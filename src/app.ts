@@ -42,6 +42,8 @@ export interface AppDeps {
   /** Reads a user by id, from a short-lived per-process copy when there is one (accounts/user-cache.ts). */
   readUser?: UserReader;
   isDatabaseConnected: () => boolean;
+  /** Whether the database answers a ping now (cached for HEALTH_CACHE_MS): what /healthz says. */
+  isDatabaseHealthy?: () => Promise<boolean>;
   limiters: Limiters;
   messaging: MessagingService;
   /** Set when writes to one document must be serialised across processes (FerretDB behind several processes). */
@@ -65,8 +67,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(securityHeaders(config));
 
-  app.get('/healthz', (_req, res) => {
-    const ok = deps.isDatabaseConnected();
+  app.get('/healthz', async (_req, res) => {
+    // A real round trip when there is one to make (http/health.ts), else the driver's view.
+    const ok = deps.isDatabaseHealthy ? await deps.isDatabaseHealthy() : deps.isDatabaseConnected();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'connected' : 'disconnected' });
   });
 

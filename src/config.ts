@@ -63,6 +63,7 @@ const envSchema = z.object({
   // 5000 characters of Chinese are 45 KB once form-encoded: inside BODY_LIMIT_BYTES.
   POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
   READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  HEALTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   // Fields in one form: ours have at most five; more is a hand-made request.
   FORM_FIELD_LIMIT: positiveInt.max(10_000).default(100),
@@ -137,6 +138,8 @@ export interface Config {
    * memory; 0 turns that off. Its own writes show at once; another process's within this.
    */
   readCacheMs: number;
+  /** How long /healthz reuses its last ping of the database. */
+  healthCacheMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -195,6 +198,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     }),
     readCacheMs: e.READ_CACHE_MS,
+    healthCacheMs: e.HEALTH_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });
 }

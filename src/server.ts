@@ -13,6 +13,7 @@ import { backfillUsernameSkeletons } from './accounts/skeleton-backfill.ts';
 import { createUserReader } from './accounts/user-cache.ts';
 import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
+import { databaseHealth } from './http/health.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -77,6 +78,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     secret,
     readUser,
     isDatabaseConnected: db.isConnected,
+    isDatabaseHealthy: databaseHealth({ isConnected: db.isConnected, ping: () => db.connection.db!.command({ ping: 1 }), cacheMs: config.healthCacheMs }),
     limiters,
     messaging,
     writeLock,
@@ -102,7 +104,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
   const stopRelayingUserWrites = onUserWritten((userId, where) => {
-    if (where === 'here') io.serverSideEmit('userWritten', userId);
+    // A lone process has no one to tell (its adapter would log that it cannot).
+    if (where === 'here' && redis) io.serverSideEmit('userWritten', userId);
   });
   io.on('userWritten', (userId) => userWrittenElsewhere(String(userId)));
   // Commands on one connection run in order: once this answers, the adapter's

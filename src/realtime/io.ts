@@ -271,7 +271,7 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   io.on('endSession', (sessionId) => endLocalSession(String(sessionId)));
   const endSession = (sessionId: string) => {
     endLocalSession(sessionId);
-    io.serverSideEmit('endSession', sessionId);
+    if (deps.redis) io.serverSideEmit('endSession', sessionId);
   };
 
   // Through the adapter, so on every process, in order: first out of the room, then the dot goes.
