@@ -13,6 +13,7 @@ import { createUserReader } from './accounts/user-cache.ts';
 import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
+import { typingSocketFeature } from './chat/typing.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
@@ -96,7 +97,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), typingSocketFeature({ readUser, log })] });
   bound.realtime = realtime;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
