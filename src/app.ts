@@ -14,7 +14,7 @@ import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
 import { refuseAnnouncedOversize } from './http/body-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { csrfLocals, csrfProtection } from './http/csrf.ts';
+import { createCsrf } from './http/csrf.ts';
 import { NotFoundError, publicError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
 import type { KeyLock } from './db/redis-lock.ts';
@@ -97,8 +97,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: config.limits.formFieldLimit }));
   app.use(express.json({ limit: config.limits.bodyLimitBytes }));
   app.use(deps.session);
-  app.use(csrfLocals);
-  app.use(csrfProtection);
+  const csrf = createCsrf(deps.secret, { secure: config.trustProxy ? 'auto' : false });
+  app.use(csrf.locals);
+  app.use(csrf.protection);
   app.use(currentUser(deps.readUser));
   app.use(unreadBadge(deps.messaging));
 

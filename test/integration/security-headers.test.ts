@@ -139,7 +139,9 @@ describe('cookies behind a TLS-terminating proxy (TRUST_PROXY)', () => {
     const agent = request.agent(server.current.url);
     const page = await agent.get('/register').set('X-Forwarded-Proto', 'https');
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
-    const cookie = setCookieLine(page.headers['set-cookie'], 'parley.sid').split(';')[0]!;
+    // A visitor's form token rests on a cookie of its own (no stored session yet): Secure too.
+    expect(cookieAttributes(page.headers['set-cookie'], 'parley.csrf')).toEqual(expect.arrayContaining(['httponly', 'samesite=lax', 'secure']));
+    const cookie = setCookieLine(page.headers['set-cookie'], 'parley.csrf').split(';')[0]!;
     const res = await request(server.current.url)
       .post('/register')
       .set('X-Forwarded-Proto', 'https')
