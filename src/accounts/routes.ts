@@ -7,7 +7,7 @@ import { safeNext } from '../http/safe-next.ts';
 import { requestEmailConfirmation } from '../settings/email.ts';
 import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
-import { authenticate, registerUser, UsernameTakenError } from './service.ts';
+import { authenticate, registerUser, UsernameConfusableError, UsernameTakenError } from './service.ts';
 import { usernameKey } from './user-model.ts';
 
 // Kept importable from here, where it started.
@@ -57,6 +57,8 @@ export function accountsRouter(deps: AppDeps): Router {
     try {
       const user = await registerUser(parsed.data.username, parsed.data.password, req.locale);
       await signIn(req, user._id.toString(), user.authVersion ?? 0);
+      // As after a sign-in: this browser is the owner's, and strangers cannot lock it out.
+      devices.remember(req, res, usernameKey(user.username));
       // The address is the member's once they open the link mailed to it (settings/email.ts).
       if (parsed.data.email && deps.mail) {
         // The account is made either way; a mail that could not be queued can be asked for again in settings.
@@ -68,6 +70,7 @@ export function accountsRouter(deps: AppDeps): Router {
       res.redirect(303, formValues(req.body).next);
     } catch (err) {
       if (err instanceof UsernameTakenError) return renderRegister(req, res, 409, { key: 'accounts.error.usernameTaken' });
+      if (err instanceof UsernameConfusableError) return renderRegister(req, res, 409, { key: 'safety.username.confusable' });
       throw err;
     }
   });

@@ -21,6 +21,9 @@ export interface Limiters {
   loginPerAccount: Limiter;
   register: Limiter;
   post: Limiter;
+  block: Limiter;
+  suggest: Limiter;
+  watchPresence: Limiter;
   passwordResetPerAddress: Limiter;
   passwordResetPerAccount: Limiter;
   emailChange: Limiter;
@@ -74,6 +77,9 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),
     post: make('post', limits.postRate),
+    block: make('block', limits.blockRate),
+    suggest: make('suggest', limits.suggestRate),
+    watchPresence: make('watch-presence', limits.watchPresenceRate),
     passwordResetPerAddress: make('reset-address', limits.passwordResetRatePerAddress),
     passwordResetPerAccount: make('reset-account', limits.passwordResetRatePerAccount),
     emailChange: make('email-change', limits.emailChangeRate),

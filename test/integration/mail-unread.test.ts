@@ -36,8 +36,9 @@ beforeAll(async () => {
 });
 
 async function send(to: { id: string }, content: string) {
-  const ack = await emitAck<{ ok: boolean }>(senderSocket, 'privatemsg', { to_user: to.id, content });
+  const ack = await emitAck<{ ok: boolean; message: { seq: number } }>(senderSocket, 'privatemsg', { to_user: to.id, content });
   expect(ack.ok).toBe(true);
+  return ack.message;
 }
 
 const unreadMailFor = (member: { email: string }) => (m: ReceivedMail) => m.to.includes(member.email) && m.subject.length > 0 && m.text.includes('/messages/');
@@ -70,9 +71,11 @@ describe('unread-message mail', () => {
 
   it('mails nothing for messages read before the delay ends', async () => {
     const member = await registerWithEmail(server.url, smtp);
-    await send(member, 'read at once');
-    // Opening the conversation reads it (a page, no socket).
-    expect((await member.agent.get(`/messages/${encodeURIComponent(sender.username)}`)).status).toBe(200);
+    const message = await send(member, 'read at once');
+    // Read from the conversation page's form (no socket).
+    const path = `/messages/${encodeURIComponent(sender.username)}`;
+    const _csrf = await csrfToken(member.agent, path);
+    expect((await member.agent.post(`${path}/read`).type('form').send({ upTo: String(message.seq), _csrf })).status).toBe(303);
     await controlMail();
     expect(smtp.received.filter(unreadMailFor(member))).toHaveLength(0);
   });
