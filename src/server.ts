@@ -24,6 +24,7 @@ import { MessageStore } from './messaging/store.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
 import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
+import { sweepTokensEvery } from './settings/tokens.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -147,6 +148,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   log.info({ port }, `Parley listening on http://localhost:${port}`);
   mail.queue.start();
   unreadMail.start();
+  const stopSweepingTokens = sweepTokensEvery(60 * 60 * 1000, (err) => log.warn({ err }, 'expired mail links could not be swept'));
   log.info({ to: mail.transport.target }, 'mail: sending through the queue');
 
   let closing: Promise<void> | undefined;
@@ -157,6 +159,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // Sends already accepted are stored and acknowledged before their sockets close;
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
+      stopSweepingTokens();
       await unreadMail.stop();
       await mail.queue.stop(config.shutdownTimeoutMs / 2);
       mail.transport.close();

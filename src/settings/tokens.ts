@@ -55,3 +55,20 @@ export async function consumeToken(token: unknown, purpose: TokenPurpose): Promi
   const { deletedCount } = await MailTokenModel.deleteOne({ _id: tokenHash(token as string) }).exec();
   return deletedCount === 1 ? doc : null;
 }
+
+/**
+ * Deletes tokens past their time (a used one is deleted at once; these were never used).
+ * FerretDB has no TTL indexes, so each process does it now and then; the collection holds
+ * only the links of the last day, so the scan FerretDB makes of it stays small.
+ */
+export async function sweepExpiredTokens(now = new Date()): Promise<number> {
+  const { deletedCount } = await MailTokenModel.deleteMany({ expiresAt: { $lte: now } }).exec();
+  return deletedCount;
+}
+
+/** Sweeps every `everyMs` until the returned function is called. */
+export function sweepTokensEvery(everyMs: number, onError: (err: unknown) => void): () => void {
+  const timer = setInterval(() => void sweepExpiredTokens().catch(onError), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -2,7 +2,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailJobModel } from '../../src/mail/models.ts';
-import { MailTokenModel } from '../../src/settings/tokens.ts';
+import { createToken, MailTokenModel, peekToken, sweepExpiredTokens } from '../../src/settings/tokens.ts';
 import { linkPath, registerWithEmail, uniqueAddress, waitFor } from '../support/mail.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startSmtp, type TestSmtp } from '../support/smtp.ts';
@@ -118,6 +118,16 @@ describe('password reset', () => {
     const login = request.agent(server.url);
     const loginCsrf = await csrfToken(login, '/login');
     expect((await login.post('/login').type('form').send({ username: member.username, password: 'a brand new secret', _csrf: loginCsrf })).status).toBe(303);
+  });
+
+  it('sweeps links past their hour, and keeps live ones', async () => {
+    const member = await registerUser(server.url);
+    const live = await createToken({ purpose: 'reset', userId: member.id, authVersion: 0 }, 60_000);
+    const dead = await createToken({ purpose: 'reset', userId: member.id, authVersion: 0 }, 1);
+    await waitFor(async () => (await peekToken(dead, 'reset')) === null);
+    expect(await sweepExpiredTokens()).toBeGreaterThanOrEqual(1);
+    expect(await MailTokenModel.countDocuments({ userId: member.id })).toBe(1);
+    expect(await peekToken(live, 'reset')).toMatchObject({ userId: member.id });
   });
 
   it('is rate-limited per address', async () => {
