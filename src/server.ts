@@ -17,7 +17,7 @@ import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
-import { MessageStore } from './messaging/store.ts';
+import { createMessagingStorage, type MessagingStorage } from './messaging/storage.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -27,6 +27,8 @@ export interface RunningServer {
   io: IoServer;
   realtime: Realtime;
   messaging: MessagingService;
+  /** The storage behind messaging (tests drive its repair and its queue). */
+  storage: MessagingStorage;
   db: Database;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
@@ -56,17 +58,37 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime } = {};
+  const { limits } = config;
+  const storage = createMessagingStorage({
+    log,
+    serial: createSerialWrites({ lock: writeLock }),
+    redis: redis && { client: redis.client, key: redis.key },
+    badgeCacheMs: config.readCacheMs,
+    maxBatch: limits.messageBatchMax,
+    maxQueue: limits.messageQueueMax,
+    maxWaitMs: limits.messageQueueWaitMs,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
   const messaging = createMessagingService({
     config,
     readUser,
     limiters,
-    store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
+    store: storage.store,
+    commit: storage.commit,
     isDatabaseConnected: db.isConnected,
     deliveries: {
       notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
+
+  try {
+    await storage.prepare();
+  } catch (err) {
+    await redis?.close();
+    await db.close();
+    throw err;
+  }
 
   const app = createApp({
     config,
@@ -124,6 +146,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await messaging.drain(config.shutdownTimeoutMs);
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
+      storage.stop();
       stopRelayingUserWrites();
       await io.close().catch(() => undefined);
       await stopped;
@@ -134,7 +157,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, storage, db, redis, writeLock, close };
 }
 
 /**

@@ -18,6 +18,7 @@ const STATUS: Record<Refusal['code'], number> = {
   notFound: 404,
   blocked: 403,
   rateLimited: 429,
+  busy: 503,
   unavailable: 503,
   server: 500,
 };

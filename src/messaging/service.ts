@@ -7,10 +7,12 @@ import { findUserById, findUserByUsername, type UserDocument } from '../accounts
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
-import { conversationId, entryKey, lastOf, type StoredMessage } from './models.ts';
+import { BusyError, type GroupCommit } from './group-commit.ts';
+import { conversationId, entryKey, lastOf, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
 import { createInFlight, withDeadline } from './in-flight.ts';
 import { firstIssue, issueField, markReadSchema, privateMessageSchema, watchPresenceSchema, type PrivateMessage } from './schemas.ts';
-import { MessageStore, type HistorySlice, type Party } from './store.ts';
+import type { HistorySlice, MessageStore, Party } from './store.ts';
+import type { InboxWritten } from './views.ts';
 
 export type { Notify };
 
@@ -28,7 +30,8 @@ export interface MessagingDeps {
   readUser?: (userId: string) => Promise<UserDocument | null>;
   limiters: { message: Limiter };
   deliveries: Deliveries;
-  store?: MessageStore;
+  store: MessageStore;
+  commit: GroupCommit;
   /**
    * False while the database is away. Writes are then refused at once: the driver would
    * otherwise hold each one for its whole server-selection timeout before failing.
@@ -96,7 +99,7 @@ export function messageId(senderId: string, clientId: string): string {
 export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
-  const store = deps.store ?? new MessageStore();
+  const { store, commit } = deps;
   const readUser = deps.readUser ?? findUserById;
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
@@ -148,26 +151,30 @@ export function createMessagingService(deps: MessagingDeps) {
     return null;
   }
 
-  /**
-   * The page push and both inbox entries. With `repair` (a resend) only what a failed
-   * first attempt left undone is written; `wasMissing` then says whether anything was.
-   * A first attempt delivers right after these writes, so one that stopped short of any
-   * of them delivered nothing, and the repair delivers instead.
-   */
-  async function fanOut(message: StoredMessage, sender: Party, recipient: Party, repair: boolean) {
-    const [pageLacked, unread, own] = await Promise.all([
-      repair ? store.ensureInPage(message) : store.appendToPage(message).then(() => true),
-      store.recordInInbox(recipient.id, sender, message, { incoming: true, repair }),
-      store.recordInInbox(sender.id, recipient, message, { incoming: false, repair }),
-    ]);
-    return { wasMissing: pageLacked || unread.written || own.written, unread };
-  }
-
-  function deliver(message: StoredMessage, sender: Sender, recipient: Party, unread: { v: number; total: number; count: number }) {
+  /** The message to every tab of both; the recipient's unread count follows once its inbox is written (views.ts). */
+  function deliver(message: StoredMessage, sender: Sender, recipient: Party) {
     const view = toMessageView(message);
     notify([recipient.id], 'sendback', { content: view.content, friend: userView(sender), message: view });
     notify([sender.id], 'sendback', { content: view.content, friend: userView(recipient), message: view }, { except: sender.origin });
-    notify([recipient.id], 'unread', { v: unread.v, total: unread.total, user: { _id: sender.id, username: sender.username }, count: unread.count });
+  }
+
+  /** A pass of the view writer wrote these inboxes: their owners' tabs hear the new counts. */
+  function inboxWritten({ owner, doc, from }: InboxWritten) {
+    const total = unreadTotalOf(doc);
+    for (const userId of from) {
+      const entry = doc.e?.[entryKey(userId)];
+      notify([owner], 'unread', { v: doc.v ?? 0, total, user: { _id: userId, username: entry?.username ?? '' }, count: unreadOf(entry) });
+    }
+  }
+  store.views.onInboxWritten(inboxWritten);
+  commit.onRepaired = (messages) => void deliverRepaired(messages).catch(() => undefined);
+
+  /** Messages a failed batch had stored, counted by the repair before the next batch: delivered now. */
+  async function deliverRepaired(messages: StoredMessage[]) {
+    for (const m of messages) {
+      const [from, to] = await Promise.all([readUser(m.from), readUser(m.to)]);
+      if (from && to) deliver(m, party(from), party(to));
+    }
   }
 
   /**
@@ -182,7 +189,13 @@ export function createMessagingService(deps: MessagingDeps) {
     if (parsed.data.to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
     // Checked before the rate limit: a send the database could not take costs no points.
     // No await between the check and run(): shutdown cannot slip in between.
-    return cannotWrite() ?? startSend(sender, parsed.data);
+    return cannotWrite() ?? tooBusy() ?? startSend(sender, parsed.data);
+  }
+
+  /** The send queue is full: refused at once, with when to try again (the browser's outbox does). */
+  function tooBusy(retryAfterMs = commit.busy()): Refusal | undefined {
+    if (retryAfterMs === undefined) return undefined;
+    return refuse('busy', 'messaging.error.busy', { retryAfter: retryAfterMs });
   }
 
   async function storeAndDeliver(sender: Sender, input: PrivateMessage & { client_id: string }): Promise<SendResult> {
@@ -204,41 +217,38 @@ export function createMessagingService(deps: MessagingDeps) {
     recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
     const id = messageId(sender.id, clientId);
     const conv = conversationId(sender.id, recipient.id);
-    const now = new Date();
-    const seq = await store.allocateSeq(conv, [sender.id, recipient.id].sort() as [string, string], now);
-    const message: StoredMessage = { _id: id, conv, seq, from: sender.id, to: recipient.id, content, createdAt: now, clientId };
-
-    if ((await store.insertMessage(message)) === 'inserted') {
-      const { unread } = await fanOut(message, sender, recipient, false);
-      deliver(message, sender, recipient, unread);
-      return { ok: true, online: await recipientOnline, message: toMessageView(message), friend: userView(recipient), duplicate: false };
+    let committed;
+    try {
+      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId }, sender, recipient });
+    } catch (err) {
+      if (err instanceof BusyError) return tooBusy(err.retryAfterMs)!;
+      throw err;
+    }
+    if (committed.status === 'stored') {
+      deliver(committed.message, sender, recipient);
+      return { ok: true, online: await recipientOnline, message: toMessageView(committed.message), friend: userView(recipient), duplicate: false };
     }
 
-    // A resend: answer with what was stored the first time (the seq just allocated stays
-    // a gap, which paging and unread counts tolerate), and finish whatever a crash left
-    // undone. Only a message whose first attempt stopped short is delivered (again, at
-    // worst, after a crash between store and delivery: clients drop copies by message id).
+    // A resend of a stored message: answered with what was stored the first time. Its
+    // views were written with it, or are being written by the repair that follows a
+    // failed batch or a crash (group-commit.ts, repair.ts), which delivers it then.
     const stored = await store.findMessage(id);
     if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
     const storedRecipient = stored.to === recipient.id ? recipient : await partyById(stored.to, recipient);
-    const { wasMissing, unread } = await fanOut(stored, sender, storedRecipient, true);
-    if (wasMissing) deliver(stored, sender, storedRecipient, unread);
     return { ok: true, online: await isOnline(stored.to), message: toMessageView(stored), friend: userView(storedRecipient), duplicate: true };
   }
 
   async function partyById(id: string, fallback: Party): Promise<Party> {
-    const user = await findUserById(id);
+    const user = await readUser(id);
     return user ? party(user) : fallback;
   }
 
   /** Marks the reader's conversation with `other` read up to `upTo`, and tells every tab of both. */
   async function markReadWith(reader: Party, other: Party, upTo: number | undefined) {
-    const state = await store.markRead(reader.id, other.id, upTo);
+    const state = await store.markRead(reader.id, other.id, conversationId(reader.id, other.id), upTo);
     if (state.changed) {
       notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
-      const readTo = upTo ?? state.lastSeq;
-      await store.advanceReadSeq(conversationId(reader.id, other.id), reader.id, readTo);
-      notify([other.id], 'read', { user: reader.id, upTo: readTo });
+      notify([other.id], 'read', { user: reader.id, upTo: upTo ?? state.lastSeq });
     }
     return state;
   }
@@ -298,18 +308,19 @@ export function createMessagingService(deps: MessagingDeps) {
     const doc = await store.readInbox(owner.id);
     const entries = Object.values(doc?.e ?? {}).flatMap((entry) => {
       const last = lastOf(entry);
-      return last ? [{ ...entry, last }] : [];
+      return last ? [{ ...entry, last, unread: unreadOf(entry) }] : [];
     });
     entries.sort((a, b) => b.last.at.getTime() - a.last.at.getTime());
     // One question for the whole list; no one who blocked the owner is asked about.
     const online = await whoIsOnline(entries.filter((entry) => !entry.blockedMe).map((entry) => entry.user));
     const conversations = entries.map((entry) => ({
       user: userView({ id: entry.user, username: entry.username }),
-      unread: Math.max(0, entry.unread ?? 0),
+      unread: entry.unread,
       online: !entry.blockedMe && online.has(entry.user),
       last: entry.last,
     }));
-    return { v: doc?.v ?? 0, total: Math.max(0, doc?.unreadTotal ?? 0), conversations };
+    if (doc) void store.trimInbox(owner.id, doc).catch(() => undefined);
+    return { v: doc?.v ?? 0, total: unreadTotalOf(doc), conversations };
   }
 
   return {
@@ -327,7 +338,11 @@ export function createMessagingService(deps: MessagingDeps) {
      * For shutdown: refuses new sends and mark-reads from now on, and resolves once those
      * already under way are stored (and so acknowledged), or after `timeoutMs`.
      */
-    drain: (timeoutMs: number) => writes.close(timeoutMs),
+    drain: async (timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      await writes.close(timeoutMs);
+      await store.views.flush(Math.max(0, deadline - Date.now()));
+    },
     /** Sends and mark-reads under way (diagnostics, tests). */
     get writesInFlight() {
       return writes.size;
