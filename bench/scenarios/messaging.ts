@@ -2,7 +2,7 @@
 // shapes, same content), then checked against the database: every acknowledged message
 // must be stored exactly once and appear exactly once in its history page.
 import type { Db } from 'mongodb';
-import { fromPageEntry } from '../../src/messaging/models.ts';
+import { fromPageEntry, pageEntries, type PageDoc } from '../../src/messaging/models.ts';
 import { CONTENT_KEY } from '../lib/message-load.ts';
 import { describeMessaging, measureMessaging } from '../lib/messaging-bench.ts';
 import type { BenchOptions } from '../lib/options.ts';
@@ -51,8 +51,8 @@ export async function checkStorage(db: Db, acknowledgedKeys: string[]): Promise<
   const stored = new Map<string, number>();
   for await (const doc of db.collection('messages').find({}, { projection: { content: 1 } })) tally(stored, keyOf(doc.content));
   const paged = new Map<string, number>();
-  for await (const page of db.collection<{ _id: string; m: string[] }>('message_pages').find({}, { projection: { m: 1 } })) {
-    for (const entry of page.m ?? []) tally(paged, keyOf(fromPageEntry(entry).content));
+  for await (const page of db.collection<PageDoc>('message_pages').find({}, { projection: { m: 1, s: 1 } })) {
+    for (const entry of pageEntries(page)) tally(paged, keyOf(fromPageEntry(entry).content));
   }
   const acknowledged = new Set(acknowledgedKeys);
   const count = (map: Map<string, number>, test: (n: number) => boolean) => [...acknowledged].filter((key) => test(map.get(key) ?? 0)).length;

@@ -15,7 +15,6 @@
 import type { Logger } from '../log.ts';
 import type { SerialWrites } from '../db/serial-writes.ts';
 import { isDuplicateKey } from '../db/errors.ts';
-import { upsertRetryingOnce } from '../db/upsert.ts';
 import { received, type ConversationCounts } from './counters.ts';
 import {
   ConversationModel,
@@ -37,6 +36,8 @@ import { preview } from './preview.ts';
 export const MAX_STATEMENTS = 90;
 const RETRY_FIRST_MS = 50;
 const RETRY_LONGEST_MS = 2000;
+/** Inbox reads after a pass run this many at a time, leaving the driver's other connections to the sends. */
+const READ_CONCURRENCY = 2;
 
 export interface Party {
   id: string;
@@ -116,7 +117,8 @@ export class ViewWriter {
   private running: Promise<void> | undefined;
   private passDone: { promise: Promise<void>; resolve: () => void };
   private retryMs = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastPassMs = 0;
   private readonly inboxListeners: ((written: InboxWritten) => void)[] = [];
 
   constructor(private readonly options: ViewsOptions) {
@@ -205,10 +207,10 @@ export class ViewWriter {
 
   private kick(now = false): void {
     if (this.running) return;
-    if (this.retryTimer) {
+    if (this.timer) {
       if (!now) return;
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
     const empty = this.pending.convs.size + this.pending.pages.size + this.pending.inboxes.size + this.pending.journals.size === 0;
     if (empty) return;
@@ -217,21 +219,28 @@ export class ViewWriter {
       const done = this.passDone;
       this.passDone = ViewWriter.signal();
       done.resolve();
-      if (this.retryMs === 0) this.kick();
-      else this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
+      // After a failure, back off; after a pass, rest as long as it took, so that passes
+      // use at most half of the engine's time and the inserts of the sends that are
+      // waiting for their acknowledgement get the rest. The next pass then takes more
+      // messages per document: the busier, the fewer writes per message.
+      const rest = this.retryMs > 0 ? this.retryMs : this.lastPassMs;
+      if (rest < 1) return this.kick();
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
         this.kick();
-      }, this.retryMs);
+      }, rest);
     });
   }
 
   private async pass(): Promise<void> {
+    const started = performance.now();
     this.flying = this.pending;
     this.pending = emptyPending();
     const batch = this.flying;
     try {
       const written = await this.write(batch);
       this.retryMs = 0;
+      this.lastPassMs = performance.now() - started;
       this.flying = emptyPending();
       for (const w of written) for (const listener of this.inboxListeners) listener(w);
     } catch (err) {
@@ -262,9 +271,12 @@ export class ViewWriter {
 
   private async write(p: Pending): Promise<InboxWritten[]> {
     const keys = [...[...p.convs.keys()].map((c) => `conv:${c}`), ...[...p.pages.keys()].map((id) => `page:${id}`), ...[...p.inboxes.keys()].map((o) => `inbox:${o}`)];
+    // One command at a time: the driver's other connections stay free for the inserts
+    // of the sends waiting for their acknowledgement.
     const written = await this.options.serial.runMany(keys, async () => {
-      const [, , inboxes] = await Promise.all([writeConversations(p.convs), writePages(p.pages), writeInboxes(p.inboxes)]);
-      return inboxes;
+      await writeConversations(p.convs);
+      await writePages(p.pages);
+      return writeInboxes(p.inboxes);
     });
     // Only once every view of their batches is written: a start finds the rest (repair.ts).
     if (p.journals.size > 0) await MessageBatchModel.deleteMany({ _id: { $in: [...p.journals] } }).exec();
@@ -320,29 +332,37 @@ function writePages(pages: Map<string, PendingPage>): Promise<void> {
 }
 
 /**
- * One findOneAndUpdate per inbox rather than a bulkWrite: its answer is the document
- * after, whose totals go to the owner's open tabs without another read.
+ * The inboxes in bulk; then, for those that received messages, the document after, read
+ * by `_id`, whose totals go to the owner's open tabs (a read does not wait for SQLite's
+ * one writer, an update does).
  */
 async function writeInboxes(inboxes: Map<string, Map<string, PendingEntry>>): Promise<InboxWritten[]> {
-  return Promise.all(
-    [...inboxes].map(async ([owner, entries]) => {
-      const set: Record<string, unknown> = {};
-      const max: Record<string, unknown> = {};
-      const from: string[] = [];
-      for (const [key, e] of entries) {
-        const path = `e.${key}`;
-        set[`${path}.conv`] = e.conv;
-        set[`${path}.user`] = e.user;
-        set[`${path}.username`] = e.username;
-        max[`${path}.last`] = e.last;
-        max[`${path}.r`] = e.r;
-        max[`${path}.k`] = e.k;
-        if (e.incoming) from.push(e.user);
-      }
-      const update = { $set: set, $max: max, $inc: { v: 1 } };
-      const run = () => InboxModel.collection.findOneAndUpdate({ _id: owner as never }, update, { upsert: true, returnDocument: 'after' });
-      const doc = await upsertRetryingOnce(run);
-      return { owner, doc: doc as unknown as InboxDoc, from };
-    }),
-  );
+  const ops: object[] = [];
+  const received = new Map<string, string[]>();
+  for (const [owner, entries] of inboxes) {
+    const set: Record<string, unknown> = {};
+    const max: Record<string, unknown> = {};
+    const from: string[] = [];
+    for (const [key, e] of entries) {
+      const path = `e.${key}`;
+      set[`${path}.conv`] = e.conv;
+      set[`${path}.user`] = e.user;
+      set[`${path}.username`] = e.username;
+      max[`${path}.last`] = e.last;
+      max[`${path}.r`] = e.r;
+      max[`${path}.k`] = e.k;
+      if (e.incoming) from.push(e.user);
+    }
+    received.set(owner, from);
+    ops.push({ updateOne: { filter: { _id: owner }, update: { $set: set, $max: max, $inc: { v: 1 } }, upsert: true } });
+  }
+  await bulkInChunks((chunk) => InboxModel.collection.bulkWrite(chunk as never, { ordered: false }), ops);
+  const written: InboxWritten[] = [];
+  const owners = [...received];
+  for (let i = 0; i < owners.length; i += READ_CONCURRENCY) {
+    const slice = owners.slice(i, i + READ_CONCURRENCY);
+    const docs = await Promise.all(slice.map(([owner, from]) => (from.length > 0 ? InboxModel.collection.findOne({ _id: owner as never }) : null)));
+    slice.forEach(([owner, from], j) => written.push({ owner, doc: (docs[j] ?? { _id: owner }) as unknown as InboxDoc, from }));
+  }
+  return written;
 }
