@@ -1,6 +1,6 @@
 // A database engine of the test's own, which the test can stop and start again under a
 // running app: same data directory, same port, so the app's driver finds it again.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export interface OwnDatabase {
    */
   freeze(): void;
   thaw(): void;
+  /** Kills the engine (SIGKILL) as a crash would, mid-write; `start()` brings it back on the same files. FerretDB only. */
+  kill(): Promise<void>;
   /** Stops the engine and deletes its files. */
   remove(): Promise<void>;
 }
@@ -51,6 +53,15 @@ export async function startOwnDatabase(): Promise<OwnDatabase> {
     stop,
     freeze: () => signal('SIGSTOP'),
     thaw: () => signal('SIGCONT'),
+    async kill() {
+      const pid = Number(readFileSync(path.join(running!.dataDir, 'ferretdb.pid'), 'utf8'));
+      signal('SIGKILL');
+      while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) await new Promise((resolve) => setTimeout(resolve, 10));
+      // What is left of the handle (its exit hook) goes with a stop that finds the engine gone.
+      const killed = running;
+      running = undefined;
+      await killed?.stop().catch(() => undefined);
+    },
     async remove() {
       if (running?.engine === 'ferretdb') signal('SIGCONT');
       await stop();
