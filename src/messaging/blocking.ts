@@ -7,7 +7,7 @@ import { findUserByUsername, UserModel } from '../accounts/user-model.ts';
 import { writeUser } from '../accounts/user-writes.ts';
 import { NotFoundError, ValidationError } from '../http/errors.ts';
 import { flash, requireUser } from '../http/locals.ts';
-import type { MessageStore } from './store.ts';
+import type { MessagingService } from './service.ts';
 
 /** Adds or removes `otherId` in `blockerId`'s block list; repeating either is harmless. */
 export function setBlocked(blockerId: string, otherId: string, blocked: boolean): Promise<unknown> {
@@ -22,7 +22,7 @@ function returnPath(req: Request, username: string): string {
   return back === 'conversation' ? `/messages/${name}` : `/users/${name}`;
 }
 
-export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>): Router {
+export function blockingRouter(messaging: Pick<MessagingService, 'markBlockedBy'>): Router {
   const router = Router();
 
   const handle = (blocked: boolean) => async (req: Request, res: Response) => {
@@ -31,7 +31,7 @@ export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>): Rout
     const me = req.user!;
     if (other._id.equals(me._id)) throw new ValidationError('messaging.block.self');
     await setBlocked(me._id.toString(), other._id.toString(), blocked);
-    await store.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
+    await messaging.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
     flash(req, 'success', blocked ? 'messaging.block.done' : 'messaging.block.undone');
     res.redirect(303, returnPath(req, other.username));
   };

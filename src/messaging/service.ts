@@ -1,23 +1,27 @@
-// The messaging domain: validates, stores, then tells a notifier whom to deliver to.
-// It knows nothing of Socket.IO or HTTP: the socket handlers and the form routes both
-// call it, so a message takes the same path through checks, limits and storage either way.
-import crypto from 'node:crypto';
-import { avatarUrl } from '../accounts/avatar.ts';
-import { findUserById, findUserByUsername, type UserDocument } from '../accounts/user-model.ts';
+// The messaging service: one interface over the modules that do each job (sending.ts,
+// read-state.ts, history.ts, inbox.ts, presence.ts), built once in server.ts. It knows
+// nothing of Socket.IO or HTTP: the socket handlers and the form routes both call it,
+// so a message takes the same path through checks, limits and storage either way, and
+// neither ever reaches into the store.
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
-import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
-import { BusyError, type GroupCommit } from './group-commit.ts';
-import { conversationId, entryKey, lastOf, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
-import { createInFlight, withDeadline } from './in-flight.ts';
-import { firstIssue, issueField, markReadSchema, privateMessageSchema, watchPresenceSchema, type PrivateMessage } from './schemas.ts';
-import type { HistorySlice, MessageStore, Party } from './store.ts';
-import type { InboxWritten } from './views.ts';
+import type { Notify } from '../realtime/events.ts';
+import type { GroupCommit } from './group-commit.ts';
+import { createHistory } from './history.ts';
+import { createInbox, type WhoIsOnline } from './inbox.ts';
+import { createFindOther, type ReadUser } from './members.ts';
+import type { Party } from './message-view.ts';
+import { createPresenceWatch } from './presence.ts';
+import { createReadState } from './read-state.ts';
+import { createSending } from './sending.ts';
+import type { MessageStore } from './store.ts';
+import { createWriteGate } from './write-gate.ts';
 
-export type { Notify };
-
-/** Which of these users are online, as the realtime layer knows it: with scale-out, other processes are asked. */
-export type WhoIsOnline = (userIds: string[]) => Promise<Set<string>>;
+export type { Notify, WhoIsOnline };
+export type { ConversationSummary, InboxView } from './inbox.ts';
+export type { HistoryView } from './history.ts';
+export type { SendResult, Sender } from './sending.ts';
+export { messageId, party, toMessageView, userView, type Refusal } from './message-view.ts';
 
 export interface Deliveries {
   notify: Notify;
@@ -27,7 +31,7 @@ export interface Deliveries {
 export interface MessagingDeps {
   config: Pick<Config, 'limits'>;
   /** Reads a user by id (the recipient of every send): accounts/user-cache.ts keeps copies briefly. */
-  readUser?: (userId: string) => Promise<UserDocument | null>;
+  readUser?: ReadUser;
   limiters: { message: Limiter };
   deliveries: Deliveries;
   store: MessageStore;
@@ -39,313 +43,42 @@ export interface MessagingDeps {
   isDatabaseConnected?: () => boolean;
 }
 
-/** A failure before translation: `error` is a translation key. */
-export type Refusal = Omit<Failure, 'error'> & { error: string; vars?: Record<string, string | number> };
-
-export type SendResult = { ok: true; online: boolean; message: MessageView; friend: UserView; duplicate: boolean } | Refusal;
-
-export interface Sender extends Party {
-  /** The connection the message came from; its own copy is not echoed back to it. */
-  origin?: string;
-}
-
-export interface ConversationSummary {
-  user: UserView;
-  unread: number;
-  online: boolean;
-  last: { seq: number; at: Date; from: string; preview: string };
-}
-
-export interface InboxView {
-  v: number;
-  total: number;
-  conversations: ConversationSummary[];
-}
-
-export interface HistoryView extends Omit<HistorySlice, 'readSeq' | 'messages'> {
-  user: UserView & { online: boolean };
-  messages: MessageView[];
-  /** How far the other person has read this conversation (read receipts). */
-  readUpTo: number;
-}
-
-const refuse = (code: Refusal['code'], error: string, extra: Partial<Refusal> = {}): Refusal => ({ ok: false, code, error, ...extra });
-
-export function toMessageView(m: StoredMessage): MessageView {
-  return {
-    _id: m._id,
-    from: m.from,
-    to: m.to,
-    content: m.content,
-    createdAt: new Date(m.createdAt).toISOString(),
-    seq: m.seq,
-    clientId: m.clientId,
-  };
-}
-
-export function userView(user: Party): UserView {
-  return { _id: user.id, username: user.username, avatar: avatarUrl(user) };
-}
-
-export function party(user: UserDocument): Party {
-  return { id: user._id.toString(), username: user.username };
-}
-
-/** The same sender and client id always give the same `_id`: that is what makes resends idempotent. */
-export function messageId(senderId: string, clientId: string): string {
-  return crypto.createHash('sha256').update(`${senderId}:${clientId}`).digest('hex').slice(0, 24);
-}
-
 export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
   const { store, commit } = deps;
-  const readUser = deps.readUser ?? findUserById;
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
-  const schema = privateMessageSchema(deps.config.limits.messageMaxLength);
-  const isDatabaseConnected = deps.isDatabaseConnected ?? (() => true);
-  const writes = createInFlight();
-
-  /** Why a write cannot start now, if it cannot. */
-  function cannotWrite(): Refusal | undefined {
-    if (!writes.accepting) return refuse('unavailable', 'messaging.error.restarting');
-    if (!isDatabaseConnected()) return refuse('unavailable', 'messaging.error.unavailable');
-    return undefined;
-  }
-
-  /**
-   * A database that stalls without dropping the connection (frozen, overloaded) would
-   * leave the caller waiting for good; after the store timeout the caller is told the
-   * write is not confirmed, while the write itself goes on. Resending with the same
-   * client id is then safe either way.
-   */
-  function answerInTime<T>(work: Promise<T>): Promise<T | Refusal> {
-    return withDeadline<T | Refusal>(work, deps.config.limits.messageStoreTimeoutMs, () => refuse('unavailable', 'messaging.error.notConfirmed'));
-  }
-
-  /**
-   * Sends being written, by message id. A resend that arrives while its first attempt is
-   * still being written (the sender was told "not confirmed", or lost the answer) waits
-   * for that attempt instead of racing it: two writers of one message could each count
-   * it unread, or push it to its page twice.
-   */
-  const sending = new Map<string, Promise<SendResult>>();
-
-  function startSend(sender: Sender, input: PrivateMessage): Promise<SendResult> {
-    const clientId = input.client_id ?? crypto.randomBytes(16).toString('hex');
-    const id = messageId(sender.id, clientId);
-    let work = sending.get(id);
-    if (!work) {
-      work = writes.run(() => storeAndDeliver(sender, { ...input, client_id: clientId }));
-      sending.set(id, work);
-      const forget = () => sending.delete(id);
-      work.then(forget, forget);
-    }
-    return answerInTime(work);
-  }
-
-  async function findOther(by: { id?: string; username?: string }): Promise<UserDocument | null> {
-    if (by.id !== undefined) return readUser(by.id);
-    if (by.username !== undefined) return findUserByUsername(by.username);
-    return null;
-  }
-
-  /** The message to every tab of both; the recipient's unread count follows once its inbox is written (views.ts). */
-  function deliver(message: StoredMessage, sender: Sender, recipient: Party) {
-    const view = toMessageView(message);
-    notify([recipient.id], 'sendback', { content: view.content, friend: userView(sender), message: view });
-    notify([sender.id], 'sendback', { content: view.content, friend: userView(recipient), message: view }, { except: sender.origin });
-  }
-
-  /** A pass of the view writer wrote these inboxes: their owners' tabs hear the new counts. */
-  function inboxWritten({ owner, doc, from }: InboxWritten) {
-    const total = unreadTotalOf(doc);
-    for (const userId of from) {
-      const entry = doc.e?.[entryKey(userId)];
-      notify([owner], 'unread', { v: doc.v ?? 0, total, user: { _id: userId, username: entry?.username ?? '' }, count: unreadOf(entry) });
-    }
-  }
-  store.views.onInboxWritten(inboxWritten);
-  commit.onRepaired = (messages) => void deliverRepaired(messages).catch(() => undefined);
-
-  /** Messages a failed batch had stored, counted by the repair before the next batch: delivered now. */
-  async function deliverRepaired(messages: StoredMessage[]) {
-    for (const m of messages) {
-      const [from, to] = await Promise.all([readUser(m.from), readUser(m.to)]);
-      if (from && to) deliver(m, party(from), party(to));
-    }
-  }
-
-  /**
-   * Validates and stores a private message, then delivers it. Resolves only once the
-   * message, its history page and both inbox entries are stored.
-   */
-  async function send(sender: Sender, input: unknown): Promise<SendResult> {
-    const parsed = schema.safeParse(input);
-    if (!parsed.success) {
-      return refuse('invalid', firstIssue(parsed.error), { field: issueField(parsed.error), vars: { maximum: deps.config.limits.messageMaxLength } });
-    }
-    if (parsed.data.to_user === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
-    // Checked before the rate limit: a send the database could not take costs no points.
-    // No await between the check and run(): shutdown cannot slip in between.
-    return cannotWrite() ?? tooBusy() ?? startSend(sender, parsed.data);
-  }
-
-  /** The send queue is full: refused at once, with when to try again (the browser's outbox does). */
-  function tooBusy(retryAfterMs = commit.busy()): Refusal | undefined {
-    if (retryAfterMs === undefined) return undefined;
-    return refuse('busy', 'messaging.error.busy', { retryAfter: retryAfterMs });
-  }
-
-  async function storeAndDeliver(sender: Sender, input: PrivateMessage & { client_id: string }): Promise<SendResult> {
-    const { to_user, to_username, content, client_id: clientId } = input;
-    // Before any database read, so that probing for usernames costs points too.
-    const limit = await deps.limiters.message.consume(sender.id);
-    if (!limit.ok) return refuse('rateLimited', 'messaging.error.rateLimited', { retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
-
-    const recipientDoc = await findOther({ id: to_user, username: to_username });
-    if (!recipientDoc) return refuse('notFound', 'messaging.error.unknownUser', { field: 'to' });
-    const recipient = party(recipientDoc);
-    if (recipient.id === sender.id) return refuse('self', 'messaging.error.self', { field: 'to' });
-    // Nothing is stored or delivered, and the error says no more than that the message
-    // cannot be sent: not that there was a block, nor whether the member is online.
-    if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
-
-    // Asked now, answered while the message is stored: with scale-out it may be a question to the other processes.
-    const recipientOnline = isOnline(recipient.id);
-    recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
-    const id = messageId(sender.id, clientId);
-    const conv = conversationId(sender.id, recipient.id);
-    let committed;
-    try {
-      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId }, sender, recipient });
-    } catch (err) {
-      if (err instanceof BusyError) return tooBusy(err.retryAfterMs)!;
-      throw err;
-    }
-    if (committed.status === 'stored') {
-      deliver(committed.message, sender, recipient);
-      return { ok: true, online: await recipientOnline, message: toMessageView(committed.message), friend: userView(recipient), duplicate: false };
-    }
-
-    // A resend of a stored message: answered with what was stored the first time. Its
-    // views were written with it, or are being written by the repair that follows a
-    // failed batch or a crash (group-commit.ts, repair.ts), which delivers it then.
-    const stored = await store.findMessage(id);
-    if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
-    const storedRecipient = stored.to === recipient.id ? recipient : await partyById(stored.to, recipient);
-    return { ok: true, online: await isOnline(stored.to), message: toMessageView(stored), friend: userView(storedRecipient), duplicate: true };
-  }
-
-  async function partyById(id: string, fallback: Party): Promise<Party> {
-    const user = await readUser(id);
-    return user ? party(user) : fallback;
-  }
-
-  /** Marks the reader's conversation with `other` read up to `upTo`, and tells every tab of both. */
-  async function markReadWith(reader: Party, other: Party, upTo: number | undefined) {
-    const state = await store.markRead(reader.id, other.id, conversationId(reader.id, other.id), upTo);
-    if (state.changed) {
-      notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
-      notify([other.id], 'read', { user: reader.id, upTo: upTo ?? state.lastSeq });
-    }
-    return state;
-  }
-
-  /** The socket's mark-read: the other person by id or username. */
-  async function markRead(reader: Party, input: unknown): Promise<Exclude<MarkReadAck, Failure> | Refusal> {
-    const parsed = markReadSchema.safeParse(input);
-    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
-    const { user, username, upTo } = parsed.data;
-    return (
-      cannotWrite() ??
-      answerInTime(
-        writes.run(async () => {
-          const other = await findOther({ id: user, username });
-          if (!other) return refuse('notFound', 'messaging.error.unknownUser');
-          const state = await markReadWith(reader, party(other), upTo);
-          return { ok: true as const, total: state.total, count: state.count };
-        }),
-      )
-    );
-  }
-
-  /**
-   * A slice of the conversation between `viewer` and `other`, oldest first. Without
-   * `presence` (the other has blocked the viewer) the other person shows as offline.
-   */
-  async function history(viewer: Party, other: Party, query: { before?: number; after?: number }, options: { presence?: boolean } = {}): Promise<HistoryView> {
-    const slice = await store.history(conversationId(viewer.id, other.id), query);
-    return {
-      user: { ...userView(other), online: options.presence !== false && (await isOnline(other.id)) },
-      messages: slice.messages.map(toMessageView),
-      hasOlder: slice.hasOlder,
-      hasNewer: slice.hasNewer,
-      latestSeq: slice.latestSeq,
-      readUpTo: slice.readSeq[entryKey(other.id)] ?? 0,
-    };
-  }
-
-  /**
-   * Which of `userIds` the owner may see come and go (live online dots), and who of them
-   * is online now: everyone but those who blocked the owner (the messages page shows
-   * them offline too).
-   */
-  async function watchablePresence(owner: Party, input: unknown): Promise<{ ok: true; allowed: string[]; online: string[] } | Refusal> {
-    const parsed = watchPresenceSchema.safeParse(input);
-    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
-    const doc = await store.readInbox(owner.id);
-    // Keyed by entryKey ('u' + id): an entry may hold nothing but the flag.
-    const blockers = new Set(Object.entries(doc?.e ?? {}).flatMap(([key, entry]) => (entry.blockedMe ? [key.slice(1)] : [])));
-    const allowed = parsed.data.filter((id) => id !== owner.id && !blockers.has(id));
-    const online = await whoIsOnline(allowed);
-    return { ok: true, allowed, online: allowed.filter((id) => online.has(id)) };
-  }
-
-  /** The messages page: every conversation, latest first, from one read. */
-  async function inbox(owner: Party): Promise<InboxView> {
-    const doc = await store.readInbox(owner.id);
-    const entries = Object.values(doc?.e ?? {}).flatMap((entry) => {
-      const last = lastOf(entry);
-      return last ? [{ ...entry, last, unread: unreadOf(entry) }] : [];
-    });
-    entries.sort((a, b) => b.last.at.getTime() - a.last.at.getTime());
-    // One question for the whole list; no one who blocked the owner is asked about.
-    const online = await whoIsOnline(entries.filter((entry) => !entry.blockedMe).map((entry) => entry.user));
-    const conversations = entries.map((entry) => ({
-      user: userView({ id: entry.user, username: entry.username }),
-      unread: entry.unread,
-      online: !entry.blockedMe && online.has(entry.user),
-      last: entry.last,
-    }));
-    if (doc) void store.trimInbox(owner.id, doc).catch(() => undefined);
-    return { v: doc?.v ?? 0, total: unreadTotalOf(doc), conversations };
-  }
+  const findOther = createFindOther(deps.readUser);
+  const gate = createWriteGate({ timeoutMs: deps.config.limits.messageStoreTimeoutMs, isDatabaseConnected: deps.isDatabaseConnected });
+  const maxLength = deps.config.limits.messageMaxLength;
+  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline });
+  const readState = createReadState({ store, gate, findOther, notify });
 
   return {
-    store,
-    maxLength: deps.config.limits.messageMaxLength,
-    send,
-    markRead,
-    markReadWith,
-    history,
-    inbox,
-    watchablePresence,
+    maxLength,
+    send: sending.send,
+    markRead: readState.markRead,
+    markReadWith: readState.markReadWith,
+    history: createHistory({ store, isOnline }),
+    inbox: createInbox({ store, whoIsOnline }),
+    watchablePresence: createPresenceWatch({ store, whoIsOnline }),
     unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
+    markBlockedBy: (owner: string, blockerId: string, blocked: boolean) => store.markBlockedBy(owner, blockerId, blocked),
     findOther,
     /**
      * For shutdown: refuses new sends and mark-reads from now on, and resolves once those
-     * already under way are stored (and so acknowledged), or after `timeoutMs`.
+     * already under way are stored (and so acknowledged) and what derives from them is
+     * written, or after `timeoutMs`.
      */
     drain: async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
-      await writes.close(timeoutMs);
+      await gate.close(timeoutMs);
       await store.views.flush(Math.max(0, deadline - Date.now()));
     },
     /** Sends and mark-reads under way (diagnostics, tests). */
     get writesInFlight() {
-      return writes.size;
+      return gate.size;
     },
   };
 }

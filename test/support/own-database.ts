@@ -51,7 +51,14 @@ export async function startOwnDatabase(): Promise<OwnDatabase> {
     uri,
     start,
     stop,
-    freeze: () => signal('SIGSTOP'),
+    freeze: () => {
+      signal('SIGSTOP');
+      // The signal lands when the kernel next stops the process: on a busy machine a
+      // command or two can still be answered before. Wait until it says stopped.
+      const stat = `/proc/${readFileSync(path.join(running!.dataDir, 'ferretdb.pid'), 'utf8').trim()}/stat`;
+      const until = Date.now() + 2000;
+      while (Date.now() < until && !/\) T /.test(readFileSync(stat, 'utf8'))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    },
     thaw: () => signal('SIGCONT'),
     async kill() {
       const pid = Number(readFileSync(path.join(running!.dataDir, 'ferretdb.pid'), 'utf8'));
