@@ -38,6 +38,7 @@
       this.ns = `.chat${++views}`;
       this.$form.prop('noValidate', true);
       this.bind();
+      this.typing = Parley.typing ? Parley.typing.attach(this) : null;
     }
 
     bind() {
@@ -70,6 +71,7 @@
     }
 
     destroy() {
+      if (this.typing) this.typing.detach();
       $doc.off(this.ns);
       this.$root.off(this.ns);
       this.$log.off(this.ns);
@@ -429,8 +431,8 @@
     const view = new ChatView(page, { id: page.getAttribute('data-chat-with-id'), username: page.getAttribute('data-chat-with') });
     view.loaded = true;
     view.showAllQueued();
-    // The server marked this page read when it rendered it.
-    view.lastMarked = view.newestSeq((el) => el.getAttribute('data-from') !== Parley.me);
+    // Opening the page (a GET) marks nothing read: the page says what it has shown.
+    view.markRead();
     view.renderSeen();
     view.scrollToBottom();
   }
