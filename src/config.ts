@@ -70,6 +70,11 @@ const envSchema = z.object({
   SOCKET_MAX_BUFFER_BYTES: positiveInt.default(32 * 1024),
   // Under the browser's 10 s wait for an acknowledgement, so a stalled database gets an answer.
   MESSAGE_STORE_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+  // The send queue (messaging/group-commit.ts): messages per batch, sends waiting at most,
+  // and the longest a new send may expect to wait before it is refused as busy.
+  MESSAGE_BATCH_MAX: positiveInt.max(5000).default(500),
+  MESSAGE_QUEUE_MAX: positiveInt.max(100_000).default(2000),
+  MESSAGE_QUEUE_WAIT_MS: positiveInt.max(60_000).default(100),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   // How often expired sessions are deleted (FerretDB 1.x has no TTL index to do it).
   SESSION_SWEEP_MS: positiveInt.min(1000).default(10 * 60_000),
@@ -145,6 +150,9 @@ export interface Config {
     socketMaxBufferBytes: number;
     /** How long a send or mark-read may wait on the database before it is answered "not confirmed". */
     messageStoreTimeoutMs: number;
+    messageBatchMax: number;
+    messageQueueMax: number;
+    messageQueueWaitMs: number;
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
@@ -232,6 +240,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       formFieldLimit: e.FORM_FIELD_LIMIT,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
       messageStoreTimeoutMs: e.MESSAGE_STORE_TIMEOUT_MS,
+      messageBatchMax: e.MESSAGE_BATCH_MAX,
+      messageQueueMax: e.MESSAGE_QUEUE_MAX,
+      messageQueueWaitMs: e.MESSAGE_QUEUE_WAIT_MS,
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,

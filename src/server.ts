@@ -20,7 +20,7 @@ import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
-import { MessageStore } from './messaging/store.ts';
+import { createMessagingStorage, type MessagingStorage } from './messaging/storage.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
 import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
@@ -34,6 +34,8 @@ export interface RunningServer {
   io: IoServer;
   realtime: Realtime;
   messaging: MessagingService;
+  /** The storage behind messaging (tests drive its repair and its queue). */
+  storage: MessagingStorage;
   db: Database;
   mail: Mail;
   unreadMail: UnreadMail;
@@ -69,11 +71,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime; unreadMail?: UnreadMail; lastSeen?: LastSeen } = {};
+  const { limits } = config;
+  const storage = createMessagingStorage({
+    log,
+    serial: createSerialWrites({ lock: writeLock }),
+    redis: redis && { client: redis.client, key: redis.key },
+    badgeCacheMs: config.readCacheMs,
+    maxBatch: limits.messageBatchMax,
+    maxQueue: limits.messageQueueMax,
+    maxWaitMs: limits.messageQueueWaitMs,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
   const messaging = createMessagingService({
     config,
     readUser,
     limiters,
-    store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
+    store: storage.store,
+    commit: storage.commit,
     isDatabaseConnected: db.isConnected,
     deliveries: {
       notify: (userIds, event, payload, options) => {
@@ -84,6 +98,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
+
+  try {
+    await storage.prepare();
+  } catch (err) {
+    await redis?.close();
+    await db.close();
+    throw err;
+  }
 
   const app = createApp({
     config,
@@ -165,6 +187,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
+      storage.stop();
       stopRelayingUserWrites();
       await io.close().catch(() => undefined);
       await stopped;
@@ -175,7 +198,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, mail, unreadMail, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, storage, db, mail, unreadMail, redis, writeLock, close };
 }
 
 /**

@@ -25,8 +25,11 @@ export type Failure = {
   /** Human-readable, in the socket's language. */
   error: string;
   /** Stable machine-readable reason. */
-  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'unavailable' | 'server';
-  /** With `rateLimited`: seconds until a send will be accepted. */
+  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'busy' | 'unavailable' | 'server';
+  /**
+   * With `rateLimited`: seconds until a send will be accepted. With `busy` (the server's
+   * send queue is full; nothing was stored): milliseconds to wait before sending again.
+   */
   retryAfter?: number;
   /** With `invalid`, `notFound` or `self`: which part of the input is wrong. */
   field?: 'to' | 'content';
