@@ -11,6 +11,8 @@ import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
 import type { UserReader } from './accounts/user-cache.ts';
 import { forumRouter } from './forum/routes.ts';
+import { createForumService } from './forum/service.ts';
+import { moderationRouter } from './moderation/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
 import { refuseAnnouncedOversize } from './http/body-limit.ts';
@@ -48,6 +50,8 @@ export interface AppDeps {
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  /** Closes every socket of this user, on any process (a suspension). */
+  closeUserSockets?: (userId: string) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -119,7 +123,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(accountsRouter(deps));
   app.use(profilesRouter());
-  app.use(forumRouter(deps));
+  const forum = createForumService({ readCacheMs: config.readCacheMs, log, writeLock: deps.writeLock });
+  app.use(forumRouter(deps, forum));
+  app.use(moderationRouter(deps, forum));
   app.use(messagingRouter(deps));
 
   app.use((_req, _res, next) => next(new NotFoundError()));

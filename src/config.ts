@@ -51,6 +51,8 @@ const envSchema = z.object({
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
   POST_RATE: rate.prefault('10/1m'),
+  REPORT_RATE: rate.prefault('10/10m'),
+  PREVIEW_RATE: rate.prefault('60/1m'),
   POST_TITLE_MAX_LENGTH: positiveInt.max(1000).default(120),
   // 5000 characters of Chinese are 45 KB once form-encoded: inside BODY_LIMIT_BYTES.
   POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
@@ -107,6 +109,8 @@ export interface Config {
     loginRatePerAccount: Rate;
     registerRate: Rate;
     postRate: Rate;
+    reportRate: Rate;
+    previewRate: Rate;
     postTitleMaxLength: number;
     /** Characters in a post's or a reply's body. */
     postMaxLength: number;
@@ -167,6 +171,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,
       postRate: e.POST_RATE,
+      reportRate: e.REPORT_RATE,
+      previewRate: e.PREVIEW_RATE,
       postTitleMaxLength: e.POST_TITLE_MAX_LENGTH,
       postMaxLength: e.POST_MAX_LENGTH,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,

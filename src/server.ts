@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
+import { migrateForum } from './forum/migrate.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -43,6 +44,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const db = await openDatabase(config, log);
   let redis: RedisLink | undefined;
   try {
+    // Data written before boards: listed in the default board (once; see forum/migrate.ts).
+    await migrateForum(log);
     redis = config.redisUrl ? await connectRedis(config, log) : undefined;
   } catch (err) {
     await db.close();
@@ -79,6 +82,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    closeUserSockets: (userId) => bound.realtime?.endUser(userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only

@@ -15,6 +15,10 @@ const userSchema = new Schema(
     replyCount: { type: Number, required: true, default: 0 },
     /** Ids of users this user has blocked from messaging them. */
     blocked: { type: [String], default: [] },
+    /** member, moderator or admin (moderation/roles.ts). */
+    role: { type: String, enum: ['member', 'moderator', 'admin'], default: 'member' },
+    /** Set while suspended: no sign-in, posting or sending until then (moderation/suspension.ts). */
+    suspendedUntil: { type: Date },
   },
   { collection: 'users', versionKey: false },
 );
@@ -47,9 +51,9 @@ export async function findUserById(id: string): Promise<UserDocument | null> {
 }
 
 /** Just a user's name, without building a document: for the socket handshake. */
-export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string } | null> {
+export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string; suspendedUntil?: Date } | null> {
   if (!isObjectIdString(id)) return null;
-  return UserModel.findById(id, { username: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string }>().exec();
+  return UserModel.findById(id, { username: 1, suspendedUntil: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string; suspendedUntil?: Date }>().exec();
 }
 
 export async function findUserByUsername(username: string): Promise<UserDocument | null> {

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import { avatarUrl } from '../accounts/avatar.ts';
 import { findUserById, findUserByUsername, type UserDocument } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
+import { renderText } from '../forum/text.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
 import { conversationId, entryKey, lastOf, type StoredMessage } from './models.ts';
@@ -74,6 +75,7 @@ export function toMessageView(m: StoredMessage): MessageView {
     from: m.from,
     to: m.to,
     content: m.content,
+    html: renderText(m.content),
     createdAt: new Date(m.createdAt).toISOString(),
     seq: m.seq,
     clientId: m.clientId,

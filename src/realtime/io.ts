@@ -15,6 +15,7 @@ import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
+import { isSuspended } from '../moderation/roles.ts';
 import type { ClientToServerEvents, Failure, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
 import { Presence } from './presence.ts';
 
@@ -42,6 +43,8 @@ export interface Realtime {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
   /** Closes every socket opened under this session, on every process (sign-out). */
   endSession(sessionId: string): void;
+  /** Closes every socket of this user, on every process (a suspension). */
+  endUser(userId: string): void;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -130,7 +133,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // Only the name is needed: a lean read leaves less garbage per handshake than a document.
     findUserName(userId).then(
       (user) => {
-        if (!user) return refuse('signIn');
+        // A suspended member is signed out everywhere (moderation/suspension.ts).
+        if (!user || isSuspended(user)) return refuse('signIn');
         socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
         next();
       },
@@ -255,7 +259,10 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     io.serverSideEmit('endSession', sessionId);
   };
 
-  return { io, presence, notify, whoIsOnline, endSession };
+  // The adapter carries the disconnect to every process holding one of their sockets.
+  const endUser = (userId: string) => io.in(userRoom(userId)).disconnectSockets(true);
+
+  return { io, presence, notify, whoIsOnline, endSession, endUser };
 }
 
 /**

@@ -2,14 +2,13 @@
 // newcomer has something to look at. It starts the database exactly as the app does
 // (same settings, same DATA_DIR or MONGODB_URI) and writes through the same services.
 // Every demo member's password is DEMO_PASSWORD.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { registerUser } from '../accounts/service.ts';
 import { UserModel } from '../accounts/user-model.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { createForumService, type Author } from '../forum/service.ts';
 import { createLogger } from '../log.ts';
+import { embeddedDatabaseInUse } from './script-database.ts';
 
 const DEMO_PASSWORD = 'parley-demo';
 const DEMO_USERNAMES = ['alice', 'bob', '小明'] as const;
@@ -57,15 +56,6 @@ const THREADS: { author: number; title: string; body: string; replies: [number, 
     ],
   },
 ];
-
-/** With the embedded FerretDB, starting a second one on the app's data would stop the app's. */
-function embeddedDatabaseInUse(config: Config): boolean {
-  if (config.mongodbUri) return false;
-  const pidFile = path.join(config.dataDir, 'ferretdb', 'ferretdb.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`);
-}
 
 async function seed(config: Config): Promise<number> {
   if (embeddedDatabaseInUse(config)) {

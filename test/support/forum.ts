@@ -29,7 +29,9 @@ export function listedTitles(html: string): string[] {
   return [...list.matchAll(/<h2 class="h5 mb-1"><a href="\/posts\/[0-9a-f]{24}">([^<]*)<\/a>/g)].map((m) => m[1]!);
 }
 
-/** The bodies of the replies on a post page, in order. */
+/** The bodies of the replies on a post page, in order (a one-paragraph reply without its <p>). */
 export function listedReplies(html: string): string[] {
-  return [...html.matchAll(/<li class="reply"[\s\S]*?<div class="user-text mt-2">([\s\S]*?)<\/div>/g)].map((m) => m[1]!);
+  return [...html.matchAll(/<li class="reply"[\s\S]*?<div class="user-text mt-2">([\s\S]*?)<\/div>/g)].map((m) =>
+    m[1]!.replace(/^<p>([\s\S]*)<\/p>\n$/, '$1'),
+  );
 }
