@@ -35,3 +35,19 @@ export function listedReplies(html: string): string[] {
     m[1]!.replace(/^<p>([\s\S]*)<\/p>\n$/, '$1'),
   );
 }
+
+/** Posts a form the way a browser would, with the token read from `page`. */
+export async function submit(user: SignedInUser, page: string, action: string, fields: Record<string, string> = {}) {
+  const _csrf = await csrfToken(user.agent, page);
+  return user.agent.post(action).type('form').send({ ...fields, _csrf });
+}
+
+/** The posts a board page lists, top to bottom, and its "older posts" link. */
+export function boardListing(html: string): { titles: string[]; older?: string } {
+  return { titles: listedTitles(html), older: /href="([^"]+)" rel="next" data-older/.exec(html)?.[1]?.replaceAll('&amp;', '&') };
+}
+
+/** The ids of the replies on a post page, in order. */
+export function replyIds(html: string): string[] {
+  return [...html.matchAll(/data-reply-id="([0-9a-f]{24})"/g)].map((m) => m[1]!);
+}
