@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { boardListing, createPost, listedTitles, reply, submit } from '../support/forum.ts';
+import { boardListing, listedTitles, reply, submit } from '../support/forum.ts';
 import { giveRole } from '../support/roles.ts';
 import { useTestServer } from '../support/server.ts';
 import { registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';

@@ -12,7 +12,12 @@ let other: SignedInUser;
 let mod: SignedInUser;
 let admin: SignedInUser;
 beforeAll(async () => {
-  [member, other, mod, admin] = await Promise.all(['member', 'other', 'mod', 'admin'].map((p) => registerUser(server.current.url, uniqueUsername(p))));
+  [member, other, mod, admin] = (await Promise.all(['member', 'other', 'mod', 'admin'].map((p) => registerUser(server.current.url, uniqueUsername(p))))) as [
+    SignedInUser,
+    SignedInUser,
+    SignedInUser,
+    SignedInUser,
+  ];
   await giveRole(mod, 'moderator');
   await giveRole(admin, 'admin');
 });
