@@ -2,7 +2,7 @@
 // editing and deleting. Writes the home-with-boards and formatted-post screenshots.
 import { allowProblems, screenshot, submitForm, visit } from './support/browser.ts';
 import { expect, test } from './support/fixtures.ts';
-import { formTo, promote } from './support/forum.ts';
+import { createPost, formTo, promote } from './support/forum.ts';
 
 const FORMATTED = [
   '## Meeting notes',
@@ -31,6 +31,7 @@ test('an admin opens a board; a member writes a formatted post there after previ
   await create.locator('[name=name]').fill('Real-time');
   await create.locator('[name=description]').fill('Sockets, rooms and live messages');
   expect((await submitForm(create)).redirectedTo).toBe('/admin');
+  await createPost(admin.page, { title: 'Welcome! Read this first', body: 'Be kind. Use **Preview** before you post.' });
 
   const member = await newUser({ username: 'mei' });
   await visit(member.page, '/');
@@ -65,6 +66,7 @@ test('an admin opens a board; a member writes a formatted post there after previ
   await visit(member.page, '/');
   const boards = member.page.locator('[data-board-list]');
   expect(await boards.locator('a[href="/boards/general"]').innerText()).toBe('General');
+  expect(await boards.locator('[data-board=general] [data-board-post-count]').getAttribute('data-board-post-count')).toBe('1');
   expect(await boards.locator('[data-board=realtime] [data-board-post-count]').getAttribute('data-board-post-count')).toBe('1');
   await screenshot(member.page, 'home-boards');
 });
