@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { boardListing, listedTitles, reply, submit } from '../support/forum.ts';
+import { boardListing, listedTitles, reply, submit, walkBoard } from '../support/forum.ts';
 import { giveRole } from '../support/roles.ts';
 import { useTestServer } from '../support/server.ts';
 import { registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';
@@ -79,14 +79,7 @@ describe('boards', () => {
       titles.push(`Busy ${String(i).padStart(2, '0')}`);
       ids.push(await postIn(s, titles.at(-1)!));
     }
-    const seen: string[] = [];
-    let href: string | undefined = `/boards/${s}`;
-    while (href) {
-      const page = boardListing((await anonymous().get(href)).text);
-      expect(page.titles.length).toBeGreaterThan(0);
-      seen.push(...page.titles);
-      href = page.older;
-    }
+    const seen = await walkBoard(server.current.url, s);
     expect(seen).toEqual([...titles].reverse());
 
     await reply(writer, ids[0]!, 'bump');
@@ -94,13 +87,7 @@ describe('boards', () => {
     expect(first.titles[0]).toBe('Busy 01');
     expect(first.titles).toHaveLength(20);
     // Still listed exactly once, everywhere.
-    const all: string[] = [];
-    href = `/boards/${s}`;
-    while (href) {
-      const page = boardListing((await anonymous().get(href)).text);
-      all.push(...page.titles);
-      href = page.older;
-    }
+    const all = await walkBoard(server.current.url, s);
     expect(all).toHaveLength(45);
     expect(new Set(all).size).toBe(45);
   });

@@ -11,7 +11,7 @@ import { registerUser as createUser } from '../../src/accounts/service.ts';
 import { UserModel } from '../../src/accounts/user-model.ts';
 import { connectDatabase } from '../../src/db/database.ts';
 import { testDatabaseUri } from '../support/database.ts';
-import { boardListing, listedReplies, reply, replyIds, submit } from '../support/forum.ts';
+import { boardListing, listedReplies, reply, replyIds, submit, walkBoard } from '../support/forum.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import type { SignedInUser } from '../support/users.ts';
 
@@ -64,13 +64,7 @@ afterAll(async () => {
 
 describe('a database from before boards', () => {
   it('lists every old post in the default board, newest activity first, down to the very first', async () => {
-    const seen: string[] = [];
-    let href: string | undefined = '/boards/general';
-    while (href) {
-      const page = boardListing((await request(server.url).get(href)).text);
-      seen.push(...page.titles);
-      href = page.older;
-    }
+    const seen = await walkBoard(server.url, 'general');
     const expected = ['Legacy 00', ...Array.from({ length: LEGACY_POSTS - 1 }, (_, i) => `Legacy ${String(LEGACY_POSTS - 1 - i).padStart(2, '0')}`)];
     expect(seen).toEqual(expected);
     expect((await request(server.url).get('/')).text).toMatch(/data-board="general"[\s\S]*?data-board-post-count="25"/);
@@ -87,13 +81,7 @@ describe('a database from before boards', () => {
     expect(top.filter((t) => t === 'Legacy 05')).toHaveLength(1);
 
     expect((await submit(author, `/posts/${postIds[7]}`, `/posts/${postIds[7]}/delete`)).status).toBe(303);
-    const all: string[] = [];
-    let href: string | undefined = '/boards/general';
-    while (href) {
-      const page = boardListing((await request(server.url).get(href)).text);
-      all.push(...page.titles);
-      href = page.older;
-    }
+    const all = await walkBoard(server.url, 'general');
     expect(all).not.toContain('Legacy 07');
     expect(new Set(all).size).toBe(LEGACY_POSTS - 1);
   });

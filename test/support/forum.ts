@@ -51,3 +51,17 @@ export function boardListing(html: string): { titles: string[]; older?: string }
 export function replyIds(html: string): string[] {
   return [...html.matchAll(/data-reply-id="([0-9a-f]{24})"/g)].map((m) => m[1]!);
 }
+
+/** Every title a board lists, following its "older posts" links from the newest page to the last. */
+export async function walkBoard(baseUrl: string, slug: string): Promise<string[]> {
+  const { default: request } = await import('supertest');
+  const seen: string[] = [];
+  let href: string | undefined = `/boards/${slug}`;
+  while (href) {
+    const page = boardListing((await request(baseUrl).get(href)).text);
+    expect(page.titles.length).toBeGreaterThan(0);
+    seen.push(...page.titles);
+    href = page.older;
+  }
+  return seen;
+}
