@@ -429,6 +429,30 @@ describe('form fuzzing', () => {
     await expectHealthy();
   });
 
+  it('POST /posts/:id/edit changes a post only for its author’s valid, entitled request', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fuzzInput, validPost, targetPost, fc.boolean(), async (input, valid, target, asMember) => {
+        const built = build(input, valid, asMember ? memberSide : stranger, foreign);
+        const before = (await PostModel.findById(postId).lean())!;
+        const res = await send(`/posts/${target === 'the post' ? postId : target}/edit`, built);
+        requestsSent += 1;
+        expectSaneAnswer(res, built);
+        const after = (await PostModel.findById(postId).lean())!;
+        const edited = res.status === 303 && res.headers.location === `/posts/${postId}`;
+        if (!edited) expect([after.title, after.body]).toEqual([before.title, before.body]);
+        if (target === 'the post' && asMember && built.authorized && built.parsed && !built.uncertain && built.validFieldsIntact) expect(edited).toBe(true);
+        if (edited) {
+          expect(target === 'the post' && asMember && built.authorized).toBe(true);
+          // As the form schema cleans it: control characters out, trimmed, one line.
+          // eslint-disable-next-line no-control-regex
+          expect(after.title).toBe(built.sentOnce('title')!.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim().replace(/\s+/g, ' '));
+        }
+      }),
+      { numRuns: RUNS, endOnFailure },
+    );
+    await expectHealthy();
+  });
+
   const validMessage = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 .,!?\n]{0,200}$/);
 
   /** Whether a message sent by form was stored: then, and only then, the form goes on to the conversation. */
