@@ -23,6 +23,9 @@ export interface Limiters {
   post: Limiter;
   report: Limiter;
   preview: Limiter;
+  block: Limiter;
+  suggest: Limiter;
+  watchPresence: Limiter;
 }
 
 const unlimited: Limiter = {
@@ -75,5 +78,8 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     post: make('post', limits.postRate),
     report: make('report', limits.reportRate),
     preview: make('preview', limits.previewRate),
+    block: make('block', limits.blockRate),
+    suggest: make('suggest', limits.suggestRate),
+    watchPresence: make('watch-presence', limits.watchPresenceRate),
   };
 }
