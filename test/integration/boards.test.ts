@@ -9,7 +9,7 @@ const server = useTestServer();
 let admin: SignedInUser;
 let writer: SignedInUser;
 beforeAll(async () => {
-  admin = await registerUser(server.current.url, uniqueUsername('admin'));
+  admin = await registerUser(server.current.url, uniqueUsername('chief'));
   writer = await registerUser(server.current.url, uniqueUsername('writer'));
   await giveRole(admin, 'admin');
 });

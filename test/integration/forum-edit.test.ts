@@ -10,7 +10,7 @@ let alice: SignedInUser;
 let bob: SignedInUser;
 let mod: SignedInUser;
 beforeAll(async () => {
-  [alice, bob, mod] = (await Promise.all(['alice', 'bob', 'mod'].map((p) => registerUser(server.current.url, uniqueUsername(p))))) as [SignedInUser, SignedInUser, SignedInUser];
+  [alice, bob, mod] = (await Promise.all(['alice', 'bob', 'keeper'].map((p) => registerUser(server.current.url, uniqueUsername(p))))) as [SignedInUser, SignedInUser, SignedInUser];
   await giveRole(mod, 'moderator');
 });
 

@@ -12,7 +12,7 @@ let other: SignedInUser;
 let mod: SignedInUser;
 let admin: SignedInUser;
 beforeAll(async () => {
-  [member, other, mod, admin] = (await Promise.all(['member', 'other', 'mod', 'admin'].map((p) => registerUser(server.current.url, uniqueUsername(p))))) as [
+  [member, other, mod, admin] = (await Promise.all(['member', 'other', 'keeper', 'chief'].map((p) => registerUser(server.current.url, uniqueUsername(p))))) as [
     SignedInUser,
     SignedInUser,
     SignedInUser,
@@ -128,7 +128,7 @@ describe('suspension', () => {
   });
 
   it('is for moderators over members only: not themselves, not another moderator or an admin', async () => {
-    const otherMod = await registerUser(server.current.url, uniqueUsername('mod2'));
+    const otherMod = await registerUser(server.current.url, uniqueUsername('keeper2'));
     await giveRole(otherMod, 'moderator');
     for (const username of [mod.username, otherMod.username, admin.username]) {
       expect((await submit(mod, '/moderation', '/moderation/suspend', { username, length: 'forever' })).status).toBe(403);
