@@ -70,7 +70,10 @@ const legacySeqSchema = new Schema(
 );
 export const LegacySeqModel = mongoose.model('LegacySeq', legacySeqSchema);
 
-/** One-off data migrations that have run (migrate.ts). */
+/**
+ * The forum's one-off data migrations (migrate.ts), in the `migrations` collection that
+ * other features record theirs in too (each by its own `_id`), under a model of its own.
+ */
 const migrationSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -80,4 +83,4 @@ const migrationSchema = new Schema(
   },
   { collection: 'migrations', versionKey: false },
 );
-export const MigrationModel = mongoose.model('Migration', migrationSchema);
+export const MigrationModel = mongoose.model('ForumMigration', migrationSchema);
