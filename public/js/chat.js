@@ -113,7 +113,10 @@
         .toggleClass('chat-msg-mine', mine)
         .toggleClass('chat-msg-theirs', !mine);
       $li.find('[data-message-status], [data-message-actions]').remove();
-      $li.find('[data-message-content]').text(message.content);
+      // The server renders the Markdown (forum/text.ts); a client without it shows the text.
+      const $content = $li.find('[data-message-content]');
+      if (typeof message.html === 'string') $content.html(message.html).addClass('user-text');
+      else $content.text(message.content);
       $li.find('[data-message-time]').prop('hidden', false).attr('datetime', message.createdAt).text(Parley.formatDate(message.createdAt));
       // Stored messages in seq order, then what is still queued.
       const later = this.items().filter((_, el) => seqOf(el) > message.seq).first();

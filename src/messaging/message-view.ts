@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import { avatarUrl } from '../accounts/avatar.ts';
 import type { UserDocument } from '../accounts/user-model.ts';
+import { renderText } from '../forum/text.ts';
 import type { Failure, MessageView, UserView } from '../realtime/events.ts';
 import type { StoredMessage } from './models.ts';
 import type { Party } from './views.ts';
@@ -20,6 +21,7 @@ export function toMessageView(m: StoredMessage): MessageView {
     from: m.from,
     to: m.to,
     content: m.content,
+    html: renderText(m.content),
     createdAt: new Date(m.createdAt).toISOString(),
     seq: m.seq,
     clientId: m.clientId,
