@@ -240,7 +240,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
+    shuttingDown = true;
     log.info(`${signal} received: shutting down`);
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
     force.unref();
@@ -255,6 +257,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('uncaughtException', (err) => {
+    // A Redis command cut short by our own shutdown closing its connection (one a library
+    // sent without waiting for its answer) is no reason to fail the shutdown.
+    if (shuttingDown && err instanceof Error && err.message === 'Connection is closed.') {
+      log.warn({ err }, 'a Redis command was cut short by the shutdown');
+      return;
+    }
     log.fatal({ err }, 'uncaught exception');
     // Stop the embedded database with us; its exit hook runs on process.exit.
     process.exit(1);
