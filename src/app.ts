@@ -23,6 +23,9 @@ import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
+import type { ForumListener } from './forum/service.ts';
+import { notificationsBadge, notificationsRouter } from './notifications/routes.ts';
+import type { NotificationsService } from './notifications/service.ts';
 
 /** What a 503 tells clients: the driver retries the database every couple of seconds. */
 const RETRY_AFTER_SECONDS = '5';
@@ -48,6 +51,9 @@ export interface AppDeps {
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  notifications: NotificationsService;
+  /** Hears every stored forum write: notifications, mentions, the search index (server.ts). */
+  onForumWrite?: ForumListener;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -116,11 +122,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(csrfProtection);
   app.use(currentUser(deps.readUser));
   app.use(unreadBadge(deps.messaging));
+  app.use(notificationsBadge(deps.notifications));
 
   app.use(accountsRouter(deps));
   app.use(profilesRouter());
   app.use(forumRouter(deps));
   app.use(messagingRouter(deps));
+  app.use(notificationsRouter(deps.notifications));
 
   app.use((_req, _res, next) => next(new NotFoundError()));
 

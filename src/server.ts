@@ -19,6 +19,8 @@ import { createMessagingService, type MessagingService } from './messaging/servi
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
+import { forumNotices } from './notifications/forum-notices.ts';
+import { createNotificationsService, type NotificationsService } from './notifications/service.ts';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +29,7 @@ export interface RunningServer {
   io: IoServer;
   realtime: Realtime;
   messaging: MessagingService;
+  notifications: NotificationsService;
   db: Database;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
@@ -68,6 +71,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
   });
 
+  const notifications = createNotificationsService({
+    notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+    log,
+    readCacheMs: config.readCacheMs,
+    writeLock,
+  });
+  const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
+
   const app = createApp({
     config,
     log,
@@ -79,6 +90,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    notifications,
+    onForumWrite: notices,
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
@@ -134,7 +147,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, notifications, db, redis, writeLock, close };
 }
 
 /**

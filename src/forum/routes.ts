@@ -7,6 +7,7 @@ import { flash, requireUser } from '../http/locals.ts';
 import { REPLIES_PER_PAGE, type Post } from './model.ts';
 import { forumSchemas, pageNumber, postId } from './schemas.ts';
 import { createForumService, pageCount, type Author } from './service.ts';
+import { linkMentions } from '../mentions/render.ts';
 import { renderText } from './text.ts';
 
 interface FormError {
@@ -31,7 +32,7 @@ export function postHref(id: string, page = 1): string {
 export function forumRouter(deps: AppDeps): Router {
   const router = Router();
   const { limits } = deps.config;
-  const forum = createForumService({ readCacheMs: deps.config.readCacheMs, log: deps.log, writeLock: deps.writeLock });
+  const forum = createForumService({ readCacheMs: deps.config.readCacheMs, log: deps.log, writeLock: deps.writeLock, onWrite: deps.onForumWrite });
   const schemas = forumSchemas(limits);
   const maxima = { max: limits.postMaxLength, titleMax: limits.postTitleMaxLength };
 
@@ -62,7 +63,7 @@ export function forumRouter(deps: AppDeps): Router {
       languageReturnPath: postHref(post._id.toString(), page),
       post,
       replies,
-      renderText,
+      renderText: (text: string) => linkMentions(renderText(text), limits.mentionsPerText),
       postHref,
       error: translateError(req, error),
       values: { body: formValue(req.body, 'body') },

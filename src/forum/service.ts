@@ -26,6 +26,22 @@ export interface Author {
   username: string;
 }
 
+/**
+ * What was just written, for the features that follow the forum (notifications,
+ * mentions, the search index). Edits and deletes are announced the same way, so the
+ * search index stays true to what the forum shows.
+ */
+export type ForumWrite =
+  | { kind: 'post'; postId: string; title: string; body: string; author: Author; createdAt: Date }
+  | { kind: 'reply'; postId: string; postTitle: string; postAuthorId: string; replyId: string; page: number; body: string; author: Author; createdAt: Date }
+  | { kind: 'postEdited'; postId: string; title: string; body: string; author: Author; createdAt: Date }
+  | { kind: 'replyEdited'; postId: string; postTitle: string; replyId: string; page: number; body: string; author: Author; createdAt: Date }
+  | { kind: 'postDeleted'; postId: string }
+  | { kind: 'replyDeleted'; postId: string; replyId: string };
+
+/** Hears every forum write once it is stored; it must not throw (see notifications/forum-notices.ts). */
+export type ForumListener = (write: ForumWrite) => Promise<void>;
+
 export interface Paged<T> {
   items: T[];
   page: number;
@@ -61,7 +77,8 @@ async function pushReply(pageId: string, reply: Reply): Promise<void> {
   }
 }
 
-export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock }): ForumService {
+export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock; onWrite?: ForumListener }): ForumService {
+  const written = (write: ForumWrite) => deps.onWrite?.(write);
   const cache = createReadCache({ ttlMs: deps.readCacheMs, maxEntries: 2000 });
   const writes = createSerialWrites({ lock: deps.writeLock });
 
@@ -96,9 +113,9 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
       return { items, page, pages: pageCount(post.replyCount, REPLIES_PER_PAGE) };
     },
 
-    createPost(author, { title, body }) {
-      return writes.run(FORUM_WRITES, async () => {
-        const now = new Date();
+    async createPost(author, { title, body }) {
+      const now = new Date();
+      const id = await writes.run(FORUM_WRITES, async () => {
         const post = await PostModel.create({
           title,
           body,
@@ -112,11 +129,13 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
         await feedAfterWrite(feedEntry(post), true);
         return post._id.toString();
       });
+      await written({ kind: 'post', postId: id, title, body, author, createdAt: now });
+      return id;
     },
 
-    addReply(author, postId, body) {
-      return writes.run(FORUM_WRITES, async () => {
-        const now = new Date();
+    async addReply(author, postId, body) {
+      const now = new Date();
+      const added = await writes.run(FORUM_WRITES, async () => {
         const post = await PostModel.findByIdAndUpdate(
           postId,
           { $inc: { replyCount: 1 }, $set: { lastActivityAt: now } },
@@ -139,8 +158,12 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
         cache.invalidate(`post:${postId}`);
         cache.invalidate(`replies:${postId}:`);
         await feedAfterWrite(feedEntry(post), false);
-        return { replyId: replyId.toString(), page };
+        return { replyId: replyId.toString(), page, post };
       });
+      if (!added) return null;
+      const { replyId, page, post } = added;
+      await written({ kind: 'reply', postId, postTitle: post.title, postAuthorId: post.authorId.toString(), replyId, page, body, author, createdAt: now });
+      return { replyId, page };
     },
   };
 }

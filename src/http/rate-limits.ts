@@ -21,6 +21,7 @@ export interface Limiters {
   loginPerAccount: Limiter;
   register: Limiter;
   post: Limiter;
+  search: Limiter;
 }
 
 const unlimited: Limiter = {
@@ -71,5 +72,6 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),
     post: make('post', limits.postRate),
+    search: make('search', limits.searchRate),
   };
 }
