@@ -26,6 +26,8 @@ import { unreadBadge } from './messaging/unread-badge.ts';
 import type { ForumListener } from './forum/service.ts';
 import { notificationsBadge, notificationsRouter } from './notifications/routes.ts';
 import type { NotificationsService } from './notifications/service.ts';
+import { searchRouter } from './search/routes.ts';
+import type { SearchIndex } from './search/search-index.ts';
 
 /** What a 503 tells clients: the driver retries the database every couple of seconds. */
 const RETRY_AFTER_SECONDS = '5';
@@ -52,6 +54,8 @@ export interface AppDeps {
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
   notifications: NotificationsService;
+  /** The one search module: the forum's posts and replies here, members' messages (issue 12) too. */
+  search: SearchIndex;
   /** Hears every stored forum write: notifications, mentions, the search index (server.ts). */
   onForumWrite?: ForumListener;
 }
@@ -129,6 +133,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(forumRouter(deps));
   app.use(messagingRouter(deps));
   app.use(notificationsRouter(deps.notifications));
+  app.use(searchRouter({ index: deps.search, limiter: deps.limiters.search }));
 
   app.use((_req, _res, next) => next(new NotFoundError()));
 

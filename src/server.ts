@@ -21,6 +21,8 @@ import { MessageStore } from './messaging/store.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { forumNotices } from './notifications/forum-notices.ts';
 import { createNotificationsService, type NotificationsService } from './notifications/service.ts';
+import { forumIndexer } from './search/forum-index.ts';
+import { createSearchIndex, type SearchIndex } from './search/search-index.ts';
 
 export interface RunningServer {
   url: string;
@@ -30,6 +32,7 @@ export interface RunningServer {
   realtime: Realtime;
   messaging: MessagingService;
   notifications: NotificationsService;
+  search: SearchIndex;
   db: Database;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
@@ -78,6 +81,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     writeLock,
   });
   const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
+  const search = createSearchIndex({ log, writeLock });
+  const indexer = forumIndexer(search);
 
   const app = createApp({
     config,
@@ -91,7 +96,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
     notifications,
-    onForumWrite: notices,
+    search,
+    onForumWrite: async (write) => {
+      await indexer(write);
+      await notices(write);
+    },
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
@@ -142,12 +151,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await stopped;
       stopDraining();
       await session.store.close().catch(() => undefined);
+      // Texts queued for the search index are written before the database goes.
+      await search.idle();
       // After Socket.IO (its adapter unsubscribes) and the last request (rate limits, locks).
       await redis?.close();
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, notifications, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, notifications, search, db, redis, writeLock, close };
 }
 
 /**

@@ -1,0 +1,65 @@
+// The search index, in documents read by `_id` only (the one lookup FerretDB 1.x pushes
+// down; a text index or a regex would scan a million documents):
+//
+// - `search_docs`: one per indexed text, `_id: "<scope>|<ref>"`, with its terms (so a
+//   candidate can be checked against every word of a query) and what a result shows.
+//   `ref` is "<kind>:<24-hex ObjectId>": the ObjectId orders results newest first.
+// - `search_terms`: a posting list per term, `_id: "<scope>|<term>"`. The head keeps the
+//   newest refs (`recent`, appended to) and, once it holds BUCKET_SIZE, moves them into a
+//   sealed bucket `"<scope>|<term>|<k>"` that is never written again. A million texts
+//   make long lists for common words; a query only walks its rarest term's list, newest
+//   bucket first, and skips buckets wholly older than its cursor (`mins`).
+//
+// Postings are candidates, not truth: an edited text keeps postings for words it lost,
+// a deleted one leaves its postings; a candidate counts only if its search_docs entry
+// still has every query term. Scopes keep indexes apart: the forum's, and each member's
+// own messages (issue 12).
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+export const BUCKET_SIZE = 512;
+
+const searchDocSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    terms: { type: [String], default: [] },
+    title: { type: String, default: '' },
+    body: { type: String, default: '' },
+    author: { type: String, default: '' },
+    href: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'search_docs', versionKey: false },
+);
+export type SearchDoc = InferSchemaType<typeof searchDocSchema>;
+export const SearchDocModel = mongoose.model('SearchDoc', searchDocSchema);
+
+const termHeadSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    /** Postings ever added (stale ones included): picks the rarest term. */
+    n: { type: Number, required: true },
+    recent: { type: [String], default: [] },
+    /** Sealed buckets, numbered from 0 (oldest). */
+    sealed: { type: Number, default: 0 },
+    /** The oldest ObjectId in each sealed bucket. */
+    mins: { type: [String], default: [] },
+  },
+  { collection: 'search_terms', versionKey: false },
+);
+export type TermHead = InferSchemaType<typeof termHeadSchema>;
+export const TermHeadModel = mongoose.model('SearchTerm', termHeadSchema);
+
+const termBucketSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    refs: { type: [String], default: [] },
+  },
+  { collection: 'search_term_buckets', versionKey: false },
+);
+export const TermBucketModel = mongoose.model('SearchTermBucket', termBucketSchema);
+
+export const docId = (scope: string, ref: string) => `${scope}|${ref}`;
+export const headId = (scope: string, term: string) => `${scope}|${term}`;
+export const bucketId = (scope: string, term: string, k: number) => `${scope}|${term}|${k}`;
+/** The ObjectId part of a ref: orders refs by age. */
+export const refTime = (ref: string) => ref.slice(ref.indexOf(':') + 1);
