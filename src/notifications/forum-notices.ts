@@ -2,11 +2,10 @@
 // and whoever a post or reply mentions hears of that. Each is one write to the member's
 // own notifications document (see service.ts).
 import { mentionedUserIds } from '../mentions/resolve.ts';
+import { postHref } from '../forum/routes.ts';
 import type { ForumWrite } from '../forum/service.ts';
 import type { Logger } from '../log.ts';
 import type { NotificationsService } from './service.ts';
-
-const postPath = (postId: string, page = 1) => (page > 1 ? `/posts/${postId}?page=${page}` : `/posts/${postId}`);
 
 export function forumNotices(deps: { notifications: NotificationsService; mentionsPerText: number; log: Logger }) {
   const { notifications } = deps;
@@ -23,14 +22,14 @@ export function forumNotices(deps: { notifications: NotificationsService; mentio
           kind: 'mention',
           actor: write.author,
           group: `mention:${write.postId}`,
-          href: postPath(write.postId),
+          href: postHref(write.postId),
           title: write.title,
           excerpt: write.body,
         });
       } else if (write.kind === 'reply') {
         const note = {
           actor: write.author,
-          href: `${postPath(write.postId, write.page)}#reply-${write.replyId}`,
+          href: `${postHref(write.postId, write.page)}#reply-${write.replyId}`,
           title: write.postTitle,
           excerpt: write.body,
         };

@@ -1,8 +1,9 @@
 // The search index, in documents read by `_id` only (the one lookup FerretDB 1.x pushes
 // down; a text index or a regex would scan a million documents):
 //
-// - `search_docs`: one per indexed text, `_id: "<scope>|<ref>"`, with its terms (so a
-//   candidate can be checked against every word of a query) and what a result shows.
+// - `search_docs`: one per indexed text, `_id: "<scope>|<ref>"`, with what a result
+//   shows. Its terms are not stored: tokenizing a short text again costs microseconds,
+//   and leaving them out halves the collection (a million texts).
 //   `ref` is "<kind>:<24-hex ObjectId>": the ObjectId orders results newest first.
 // - `search_terms`: a posting list per term, `_id: "<scope>|<term>"`. The head keeps the
 //   newest refs (`recent`, appended to) and, once it holds BUCKET_SIZE, moves them into a
@@ -12,7 +13,7 @@
 //
 // Postings are candidates, not truth: an edited text keeps postings for words it lost,
 // a deleted one leaves its postings; a candidate counts only if its search_docs entry
-// still has every query term. Scopes keep indexes apart: the forum's, and each member's
+// still holds every query term. Scopes keep indexes apart: the forum's, and each member's
 // own messages (issue 12).
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 
@@ -21,7 +22,6 @@ export const BUCKET_SIZE = 512;
 const searchDocSchema = new Schema(
   {
     _id: { type: String, required: true },
-    terms: { type: [String], default: [] },
     title: { type: String, default: '' },
     body: { type: String, default: '' },
     author: { type: String, default: '' },
@@ -57,6 +57,9 @@ const termBucketSchema = new Schema(
   { collection: 'search_term_buckets', versionKey: false },
 );
 export const TermBucketModel = mongoose.model('SearchTermBucket', termBucketSchema);
+
+/** The text a document is indexed under. */
+export const indexedText = (doc: { title?: string | null; body?: string | null }) => `${doc.title ?? ''}\n${doc.body ?? ''}`;
 
 export const docId = (scope: string, ref: string) => `${scope}|${ref}`;
 export const headId = (scope: string, term: string) => `${scope}|${term}`;

@@ -8,7 +8,7 @@ import { createSerialWrites } from '../db/serial-writes.ts';
 import { isDuplicateKey } from '../db/errors.ts';
 import type { Logger } from '../log.ts';
 import { highlight, snippet } from './highlight.ts';
-import { BUCKET_SIZE, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, refTime, type SearchDoc, type TermHead } from './model.ts';
+import { BUCKET_SIZE, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, indexedText, refTime, type SearchDoc, type TermHead } from './model.ts';
 import { highlightTerms, indexTerms, queryTerms } from './tokenize.ts';
 
 export interface IndexedText {
@@ -132,14 +132,10 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
         continue;
       }
       const { text } = op;
-      const previous = await SearchDocModel.findById(id, { terms: 1 }).lean<Pick<SearchDoc, 'terms'>>().exec();
-      const terms = indexTerms(`${text.title ?? ''}\n${text.body}`);
-      await SearchDocModel.replaceOne(
-        { _id: id },
-        { terms, title: text.title ?? '', body: text.body, author: text.author, href: text.href, at: text.at },
-        { upsert: true },
-      ).exec();
-      const had = new Set(previous?.terms ?? []);
+      const previous = await SearchDocModel.findById(id, { title: 1, body: 1 }).lean<Pick<SearchDoc, 'title' | 'body'>>().exec();
+      const terms = indexTerms(indexedText(text));
+      await SearchDocModel.replaceOne({ _id: id }, { title: text.title ?? '', body: text.body, author: text.author, href: text.href, at: text.at }, { upsert: true }).exec();
+      const had = new Set(previous ? indexTerms(indexedText(previous)) : []);
       for (const term of terms) {
         if (had.has(term)) continue;
         const key = headId(op.scope, term);
@@ -213,7 +209,7 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
         refs.forEach((ref, i) => {
           const doc = docs[i];
           if (!doc || results.length > limit) return;
-          const has = new Set(doc.terms);
+          const has = new Set(indexTerms(indexedText(doc)));
           if (!terms.every((t) => has.has(t))) return;
           results.push({
             ref,
