@@ -70,6 +70,8 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.env === 'production') app.enable('view cache');
   // Every view that shows a user shows their avatar (views/partials/avatar.ejs).
   app.locals.avatarUrl = avatarUrl;
+  // The header's bell tells the browser's mention links the same limit (public/js/mentions.js).
+  app.locals.mentionsPerText = config.limits.mentionsPerText;
 
   app.use(
     helmet({

@@ -21,6 +21,7 @@ import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { MessageStore } from './messaging/store.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { forumNotices } from './notifications/forum-notices.ts';
+import { messageNotices, type MessageNotices } from './notifications/message-notices.ts';
 import { createNotificationsService, type NotificationsService } from './notifications/service.ts';
 import { forumIndexer } from './search/forum-index.ts';
 import { createSearchIndex, type SearchIndex } from './search/search-index.ts';
@@ -33,6 +34,8 @@ export interface RunningServer {
   realtime: Realtime;
   messaging: MessagingService;
   notifications: NotificationsService;
+  /** For the chat: message requests and mentions in group conversations (notifications/message-notices.ts). */
+  messageNotices: MessageNotices;
   search: SearchIndex;
   db: Database;
   /** Set with REDIS_URL. */
@@ -65,6 +68,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime } = {};
+  const notifications = createNotificationsService({
+    notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+    log,
+    readCacheMs: config.readCacheMs,
+    writeLock,
+  });
+  const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
+  const chatNotices = messageNotices({ notifications, mentionsPerText: config.limits.mentionsPerText });
+  const search = createSearchIndex({ log, writeLock });
+  const indexer = forumIndexer(search);
   const messaging = createMessagingService({
     config,
     readUser,
@@ -76,16 +89,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
-
-  const notifications = createNotificationsService({
-    notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
-    log,
-    readCacheMs: config.readCacheMs,
-    writeLock,
-  });
-  const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
-  const search = createSearchIndex({ log, writeLock });
-  const indexer = forumIndexer(search);
 
   const app = createApp({
     config,
@@ -161,7 +164,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, notifications, search, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, notifications, messageNotices: chatNotices, search, db, redis, writeLock, close };
 }
 
 /**

@@ -4,6 +4,65 @@
 // Picking puts "@name " in place, the space ending the mention (see src/mentions/parse.ts).
 (() => {
   'use strict';
+  // --- Mentions in messages as links ------------------------------------------------------
+  // Messages are drawn in the browser (live) and on the server alike; both leave their text
+  // in [data-message-content]. Their text nodes are searched here and each mention wrapped
+  // in a link built with DOM calls: no member's text is ever parsed as HTML. The same rule
+  // as src/mentions/parse.ts and render.ts: the first few distinct names of a message only.
+  const MENTION = /(?<![\p{L}\p{N}_@/-])@([\p{L}\p{N}_-]{2,24})(?![\p{L}\p{N}_-])/gu;
+  const SKIPPED = 'a, code, pre';
+  const perText = Number($('[data-mentions-per-text]').attr('data-mentions-per-text')) || 5;
+
+  /** Safe to run again on the same message: text already in a link is left alone. */
+  function linkMentionsIn(container) {
+    const linked = [...container.querySelectorAll('a.mention')].map((a) => a.getAttribute('data-mention').normalize('NFKC').toLowerCase());
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) if (!walker.currentNode.parentElement.closest(SKIPPED)) nodes.push(walker.currentNode);
+    for (const node of nodes) {
+      const text = node.nodeValue;
+      const parts = [];
+      let at = 0;
+      for (const match of text.matchAll(MENTION)) {
+        const key = match[1].normalize('NFKC').toLowerCase();
+        if (!linked.includes(key)) {
+          if (linked.length >= perText) continue;
+          linked.push(key);
+        }
+        parts.push(document.createTextNode(text.slice(at, match.index)));
+        const a = document.createElement('a');
+        a.className = 'mention';
+        a.href = `/users/${encodeURIComponent(match[1])}`;
+        a.setAttribute('data-mention', match[1]);
+        a.textContent = `@${match[1]}`;
+        parts.push(a);
+        at = match.index + match[0].length;
+      }
+      if (parts.length === 0) continue;
+      parts.push(document.createTextNode(text.slice(at)));
+      node.replaceWith(...parts);
+    }
+  }
+
+  const linkAll = (root) => {
+    if (root.nodeType !== 1) return;
+    if (root.matches('[data-message-content]')) linkMentionsIn(root);
+    for (const el of root.querySelectorAll('[data-message-content]')) linkMentionsIn(el);
+  };
+  // A live message may get its text after it is attached, or new text when edited: look
+  // again whenever a message's content changes. (Our own links change it too; a second
+  // look finds nothing left to link, so this settles at once.)
+  new MutationObserver((records) => {
+    for (const record of records) {
+      const target = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      const content = target && target.closest('[data-message-content]');
+      if (content) linkMentionsIn(content);
+      for (const node of record.addedNodes) linkAll(node);
+    }
+  }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  linkAll(document.body);
+
+  // --- Suggestions as you type --------------------------------------------------------------
   const FIELDS = 'textarea[name=body], textarea[name=content]';
   const TYPED = /(?:^|[^\p{L}\p{N}_@-])@([\p{L}\p{N}_-]{1,24})$/u;
   const DELAY_MS = 120;

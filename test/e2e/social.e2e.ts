@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { formWithField, screenshot, submitForm, visit, type Member } from './support/browser.ts';
 import { expect, test } from './support/fixtures.ts';
 import { createPost } from './support/forum.ts';
-import { rememberDocument } from './support/messaging.ts';
+import { rememberDocument, sendInChat, visibleChat, waitForMessage } from './support/messaging.ts';
 import { waitForRealtime } from './support/realtime.ts';
 
 /** The header's notification count, or 0 when it carries none (CONTRACT.md). */
@@ -127,4 +127,30 @@ test('search from the header finds posts and replies in English and in Chinese, 
 
   await searchUntilFound(reader, 'kitchen 烤鸭', 0);
   await expect(reader.page.locator('[data-search-none]').count()).resolves.toBe(1);
+});
+
+test('a mention in a message links to the profile, live for the recipient and after a reload for the sender', async ({ newUser }) => {
+  const sender = await newUser({ username: 'sender_su' });
+  const recipient = await newUser({ username: 'recipient_ri' });
+  await visit(recipient.page, '/messages/sender_su');
+  await waitForRealtime(recipient.page);
+  await visit(sender.page, '/messages/recipient_ri');
+  await waitForRealtime(sender.page);
+
+  const text = 'Ask @sender_su or @recipient_ri, not <b>@nobody</b>';
+  await sendInChat(visibleChat(sender.page), text);
+  const received = visibleChat(recipient.page);
+  await waitForMessage(received, text);
+  const links = received.locator('[data-message-content] a.mention');
+  await expect.poll(() => links.evaluateAll((as) => as.map((a) => `${a.textContent} ${a.getAttribute('href')}`))).toEqual([
+    '@sender_su /users/sender_su',
+    '@recipient_ri /users/recipient_ri',
+    '@nobody /users/nobody',
+  ]);
+  // Typed markup stays text.
+  await expect(received.locator('[data-message-content] b').count()).resolves.toBe(0);
+
+  await sender.page.reload();
+  const mine = visibleChat(sender.page).locator('[data-message-content] a.mention');
+  await expect.poll(() => mine.count()).toBe(3);
 });

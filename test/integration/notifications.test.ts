@@ -149,6 +149,34 @@ describe('mentions', () => {
   });
 });
 
+describe('what the chat tells through notifications (notifications/message-notices.ts)', () => {
+  it('a message request notifies its recipient, merging further requests from the same member, and leads to the conversation', async () => {
+    const recipient = await member('recipient');
+    const stranger = await member('stranger');
+    const notices = server.current.messageNotices;
+    await notices.request(recipient.id, { id: stranger.id, username: stranger.username }, 'hi there');
+    await notices.request(recipient.id, { id: stranger.id, username: stranger.username }, 'are you there?');
+    expect(await headerCount(recipient)).toBe(1);
+    expect(await openNotifications(recipient)).toEqual([
+      { href: `/messages/${stranger.username}`, unread: true, text: `2 message requests, the latest from ${stranger.username}` },
+    ]);
+  });
+
+  it('mentions in a group message notify its members only, never the author or an outsider', async () => {
+    const [author, inside, outside] = await Promise.all([member('author'), member('inside'), member('outside')]);
+    await server.current.messageNotices.mentions({
+      content: `@${inside.username} @${outside.username} @${author.username} look`,
+      author: { id: author.id, username: author.username },
+      members: [author.id, inside.id],
+      href: '/messages/c/abc',
+      title: 'Trip planning',
+      conversationId: 'abc',
+    });
+    expect(await Promise.all([author, inside, outside].map(headerCount))).toEqual([0, 1, 0]);
+    expect((await openNotifications(inside))[0]).toMatchObject({ href: '/messages/c/abc', text: `${author.username} mentioned you in “Trip planning”` });
+  });
+});
+
 describe('mark all read', () => {
   it('clears the count without opening the page, and refuses a form without its CSRF token', async () => {
     const author = await member('author');
