@@ -139,7 +139,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
       largeTexts: number(env, 'BENCH_SEARCH_TEXTS', quick ? 20_000 : 1_000_000, 10_000, 2_000_000),
       miniSearchMaxTexts: number(env, 'BENCH_SEARCH_MINISEARCH_TEXTS', quick ? 20_000 : 100_000, 0, 2_000_000),
       queriesPerKind: quick ? 3 : 20,
-      incrementalTexts: quick ? 50 : 500,
+      incrementalTexts: quick ? 50 : 200,
     },
   };
   return { ...options, ...overrides };

@@ -37,7 +37,7 @@ const QUERY_KINDS: QueryKind[] = [
 
 const PAGE = 20;
 
-async function timeQueries(run: (q: string) => Promise<number>, corpus: Corpus, perKind: number): Promise<Map<string, { latency: LatencySummary; hits: number }>> {
+async function timeQueries(run: (q: string) => Promise<number>, corpus: Corpus, perKind: number, progress: (line: string) => void): Promise<Map<string, { latency: LatencySummary; hits: number }>> {
   const out = new Map<string, { latency: LatencySummary; hits: number }>();
   for (const kind of QUERY_KINDS) {
     const times: number[] = [];
@@ -51,6 +51,9 @@ async function timeQueries(run: (q: string) => Promise<number>, corpus: Corpus, 
       times.push(performance.now() - started);
     }
     out.set(kind.key, { latency: summarize(times), hits: hits / perKind });
+    // Said as it is measured: a run cut short by its deadline still leaves its figures in the log.
+    const l = out.get(kind.key)!.latency;
+    progress(`search:   ${kind.key}: p50 ${formatNumber(l.p50)} ms, p90 ${formatNumber(l.p90)} ms, max ${formatNumber(l.max)} ms, ${formatNumber(hits / perKind, 1)} results`);
   }
   return out;
 }
@@ -99,7 +102,8 @@ export async function searchScenario(options: BenchOptions, progress: (line: str
         loaded = result;
       }
       const queries = searchCorpus();
-      const parley = await timeQueries(async (q) => (await index.search(scope, q, { limit: PAGE })).results.length, queries, o.queriesPerKind);
+      progress(`search: ${formatNumber(size, 0)} texts loaded in ${formatSeconds(performance.now() - started)} (${formatNumber(result.terms, 0)} terms, ${formatNumber(result.buckets, 0)} buckets); Parley's index:`);
+      const parley = await timeQueries(async (q) => (await index.search(scope, q, { limit: PAGE })).results.length, queries, o.queriesPerKind, progress);
       progress(`search: Parley's index at ${formatNumber(size, 0)} texts measured`);
       const entry: (typeof measured)[number] = { size, parley };
       if (mini) {
@@ -115,11 +119,13 @@ export async function searchScenario(options: BenchOptions, progress: (line: str
         entry.miniBuildMs = performance.now() - builtFrom;
         global.gc?.();
         entry.miniHeapMiB = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+        progress(`search: MiniSearch built in ${formatSeconds(entry.miniBuildMs)}, heap ${formatNumber(entry.miniHeapMiB, 0)} MiB:`);
         // Newest first, like Parley's pages: every match sorted by its ObjectId, then one page.
         entry.mini = await timeQueries(
           async (q) => mini.search(q).sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, PAGE).length,
           searchCorpus(),
           o.queriesPerKind,
+          progress,
         );
         progress(`search: MiniSearch at ${formatNumber(size, 0)} texts measured`);
       }
@@ -131,6 +137,7 @@ export async function searchScenario(options: BenchOptions, progress: (line: str
     await Promise.all(Array.from({ length: o.incrementalTexts }, () => index.index(scopeOf(o.largeTexts), { ...corpus.next(), author: 'bench', href: '/' })));
     const ms = performance.now() - started;
     incremental = { ms, perSecond: (o.incrementalTexts / ms) * 1000 };
+    progress(`search: ${o.incrementalTexts} texts through the live queue in ${formatSeconds(ms)}`);
   } finally {
     await index.idle();
     await mongoose.disconnect();

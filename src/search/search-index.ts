@@ -201,6 +201,9 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
       const seen = new Set<string>();
       let batch: string[] = [];
       let examined = 0;
+      // Read as many candidates at once as could still fill the page; when few of them
+      // match (a phrase of common characters), read more at once each round.
+      let rounds = 0;
       let last: string | undefined;
       let more = false;
 
@@ -229,7 +232,8 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
         if (!sets.every((set) => set.has(ref))) continue;
         batch.push(ref);
         examined++;
-        if (batch.length >= limit + 1 - results.length) {
+        if (batch.length >= Math.min(256, (limit + 1 - results.length) * 2 ** rounds)) {
+          rounds++;
           await check(batch);
           last = batch.at(-1);
           batch = [];
