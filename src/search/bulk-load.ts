@@ -2,7 +2,7 @@
 // ~25,000 small documents a second, updates ~1,000): for a first index of an existing
 // forum, and for the benchmark's million texts. The scope must be empty, and texts come
 // oldest first, as the live index would have received them.
-import { BUCKET_SIZE, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, indexedText, refTime } from './model.ts';
+import { BUCKET_SIZE, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, indexedText, posting } from './model.ts';
 import type { IndexedText } from './search-index.ts';
 import { indexTerms } from './tokenize.ts';
 
@@ -46,14 +46,15 @@ export function createBulkLoader(scope: string, options: { batchSize?: number } 
       );
       for (const text of batch) {
         texts++;
+        const entry = posting(text.ref, text.at);
         for (const term of indexTerms(indexedText(text))) {
           let state = terms.get(term);
           if (!state) terms.set(term, (state = { n: 0, sealed: 0, mins: [], recent: [] }));
           state.n++;
-          state.recent.push(text.ref);
+          state.recent.push(entry);
           if (state.recent.length >= BUCKET_SIZE) {
             bucketsOut.push({ _id: bucketId(scope, term, state.sealed), refs: state.recent });
-            state.mins.push(state.recent.map(refTime).reduce((a, b) => (b < a ? b : a)));
+            state.mins.push(state.recent.reduce((a, b) => (b < a ? b : a)));
             state.sealed++;
             state.recent = [];
           }

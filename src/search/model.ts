@@ -1,15 +1,16 @@
 // The search index, in documents read by `_id` only (the one lookup FerretDB 1.x pushes
 // down; a text index or a regex would scan a million documents):
 //
-// - `search_docs`: one per indexed text, `_id: "<scope>|<ref>"`, with what a result
-//   shows. Its terms are not stored: tokenizing a short text again costs microseconds,
+// - `search_docs`: one per indexed text, `_id: "<scope>|<ref>"` (`ref` is "<kind>:<id>",
+//   e.g. "p:<post id>", "r:<reply id>", "m:<message id>"), with what a result shows. Its terms are not stored: tokenizing a short text again costs microseconds,
 //   and leaving them out halves the collection (a million texts).
-//   `ref` is "<kind>:<24-hex ObjectId>": the ObjectId orders results newest first.
 // - `search_terms`: a posting list per term, `_id: "<scope>|<term>"`. The head keeps the
 //   newest refs (`recent`, appended to) and, once it holds BUCKET_SIZE, moves them into a
 //   sealed bucket `"<scope>|<term>|<k>"` that is never written again. A million texts
 //   make long lists for common words; a query only walks its rarest term's list, newest
-//   bucket first, and skips buckets wholly older than its cursor (`mins`).
+//   bucket first, and skips buckets wholly older than its cursor (`mins`). A posting is
+//   "<time>|<ref>", the text's time in base 36 first, so postings sort by age whatever
+//   the ids look like (a message's id is a hash) and one is the cursor of the next page.
 //
 // Postings are candidates, not truth: an edited text keeps postings for words it lost,
 // a deleted one leaves its postings; a candidate counts only if its search_docs entry
@@ -41,7 +42,7 @@ const termHeadSchema = new Schema(
     recent: { type: [String], default: [] },
     /** Sealed buckets, numbered from 0 (oldest). */
     sealed: { type: Number, default: 0 },
-    /** The oldest ObjectId in each sealed bucket. */
+    /** The oldest posting in each sealed bucket. */
     mins: { type: [String], default: [] },
   },
   { collection: 'search_terms', versionKey: false },
@@ -64,5 +65,9 @@ export const indexedText = (doc: { title?: string | null; body?: string | null }
 export const docId = (scope: string, ref: string) => `${scope}|${ref}`;
 export const headId = (scope: string, term: string) => `${scope}|${term}`;
 export const bucketId = (scope: string, term: string, k: number) => `${scope}|${term}|${k}`;
-/** The ObjectId part of a ref: orders refs by age. */
-export const refTime = (ref: string) => ref.slice(ref.indexOf(':') + 1);
+/** A ref's entry in a posting list: sorts by the text's time (milliseconds, base 36, fixed width), then by ref. */
+export const posting = (ref: string, at: Date) => `${Math.max(0, at.getTime()).toString(36).padStart(9, '0')}|${ref}`;
+export const postingRef = (entry: string) => entry.slice(entry.indexOf('|') + 1);
+export const REF = /^[a-z]{1,8}:[\w-]{1,64}$/;
+/** A posting, as the cursor of a next page. */
+export const CURSOR = /^[0-9a-z]{9}\|[a-z]{1,8}:[\w-]{1,64}$/;

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Limiter } from '../http/rate-limits.ts';
 import { FORUM_SCOPE } from './forum-index.ts';
+import { CURSOR } from './model.ts';
 import type { SearchIndex, SearchPage } from './search-index.ts';
 
 export const QUERY_MAX_LENGTH = 200;
@@ -11,7 +12,7 @@ export const RESULTS_PER_PAGE = 20;
 
 const searchQuery = z.object({
   q: z.string().max(QUERY_MAX_LENGTH, 'search.tooLong').optional().catch(undefined),
-  before: z.string().regex(/^[0-9a-f]{24}$/).optional().catch(undefined),
+  before: z.string().regex(CURSOR).optional().catch(undefined),
 });
 
 export function searchRouter(deps: { index: SearchIndex; limiter: Limiter }): Router {

@@ -8,17 +8,18 @@ import { createSerialWrites } from '../db/serial-writes.ts';
 import { isDuplicateKey } from '../db/errors.ts';
 import type { Logger } from '../log.ts';
 import { highlight, snippet } from './highlight.ts';
-import { BUCKET_SIZE, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, indexedText, refTime, type SearchDoc, type TermHead } from './model.ts';
+import { BUCKET_SIZE, CURSOR, REF, SearchDocModel, TermBucketModel, TermHeadModel, bucketId, docId, headId, indexedText, posting, postingRef, type SearchDoc, type TermHead } from './model.ts';
 import { highlightTerms, indexTerms, queryTerms } from './tokenize.ts';
 
 export interface IndexedText {
-  /** "<kind>:<24-hex ObjectId>", e.g. "p:…" for a post, "r:…" for a reply. */
+  /** "<kind>:<id>", e.g. "p:<post id>", "r:<reply id>"; letters, digits, "_" and "-" in the id. */
   ref: string;
   title?: string;
   body: string;
   author: string;
   /** Where a result leads: the post, or the exact reply. */
   href: string;
+  /** When it was written: orders results, newest first. */
   at: Date;
 }
 
@@ -62,8 +63,6 @@ const WRITE_CONCURRENCY = 4;
 const MAX_CANDIDATES = 2000;
 /** Other query terms with at most this many postings are loaded whole and checked in memory. */
 const SET_CHECK_MAX = BUCKET_SIZE * 16;
-const REF = /^[a-z]{1,8}:[0-9a-f]{24}$/;
-const CURSOR = /^[0-9a-f]{24}$/;
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -73,9 +72,9 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Newest refs first, from a term's head and then its sealed buckets, loaded as reached. */
+/** Newest postings first, from a term's head and then its sealed buckets, loaded as reached. */
 async function* postings(scope: string, term: string, head: TermHead, before: string | undefined): AsyncGenerator<string> {
-  const older = (ref: string) => before === undefined || refTime(ref) < before;
+  const older = (entry: string) => before === undefined || entry < before;
   for (let i = head.recent.length - 1; i >= 0; i--) if (older(head.recent[i]!)) yield head.recent[i]!;
   for (let k = (head.sealed ?? 0) - 1; k >= 0; k--) {
     const min = head.mins[k];
@@ -88,7 +87,7 @@ async function* postings(scope: string, term: string, head: TermHead, before: st
 
 async function allPostings(scope: string, term: string, head: TermHead): Promise<Set<string>> {
   const set = new Set<string>();
-  for await (const ref of postings(scope, term, head, undefined)) set.add(ref);
+  for await (const entry of postings(scope, term, head, undefined)) set.add(postingRef(entry));
   return set;
 }
 
@@ -115,7 +114,7 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
       if (head.recent.length < BUCKET_SIZE) return;
       const k = head.sealed ?? 0;
       const sealing = head.recent;
-      const min = sealing.map(refTime).reduce((a, b) => (b < a ? b : a));
+      const min = sealing.reduce((a, b) => (b < a ? b : a));
       // The bucket first: a crash in between leaves postings twice (harmless), never none.
       await TermBucketModel.replaceOne({ _id: bucketId(scope, term, k) }, { refs: sealing }, { upsert: true }).exec();
       await TermHeadModel.updateOne({ _id: id, sealed: k }, { $pullAll: { recent: sealing }, $inc: { sealed: 1 }, $push: { mins: min } }).exec();
@@ -123,7 +122,7 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
   }
 
   async function runBatch(ops: Op[]): Promise<void> {
-    // scope|term → refs to append, in order.
+    // scope|term → postings to append, in order.
     const added = new Map<string, { scope: string; term: string; refs: string[] }>();
     for (const op of ops) {
       const id = docId(op.scope, op.kind === 'index' ? op.text.ref : op.ref);
@@ -140,7 +139,7 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
         if (had.has(term)) continue;
         const key = headId(op.scope, term);
         const entry = added.get(key) ?? { scope: op.scope, term, refs: [] };
-        entry.refs.push(text.ref);
+        entry.refs.push(posting(text.ref, text.at));
         added.set(key, entry);
       }
     }
@@ -197,7 +196,8 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
       const sets = await Promise.all(others.filter((o) => o.head.n <= SET_CHECK_MAX).map((o) => allPostings(scope, o.term, o.head)));
       const marks = highlightTerms(query);
 
-      const results: SearchResult[] = [];
+      // Each result with its posting: the last one shown is where the next page starts.
+      const found: { result: SearchResult; entry: string }[] = [];
       const seen = new Set<string>();
       let batch: string[] = [];
       let examined = 0;
@@ -207,14 +207,15 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
       let last: string | undefined;
       let more = false;
 
-      const check = async (refs: string[]) => {
+      const check = async (entries: string[]) => {
+        const refs = entries.map(postingRef);
         const docs = await Promise.all(refs.map((ref) => SearchDocModel.findById(docId(scope, ref)).lean<SearchDoc>().exec()));
         refs.forEach((ref, i) => {
           const doc = docs[i];
-          if (!doc || results.length > limit) return;
+          if (!doc || found.length > limit) return;
           const has = new Set(indexTerms(indexedText(doc)));
           if (!terms.every((t) => has.has(t))) return;
-          results.push({
+          const result = {
             ref,
             kind: ref.slice(0, ref.indexOf(':')),
             titleHtml: highlight(doc.title, marks),
@@ -222,37 +223,39 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
             author: doc.author,
             href: doc.href,
             at: doc.at,
-          });
+          };
+          found.push({ result, entry: entries[i]! });
         });
       };
 
-      for await (const ref of postings(scope, rarest!.term, rarest!.head, before)) {
+      for await (const entry of postings(scope, rarest!.term, rarest!.head, before)) {
+        const ref = postingRef(entry);
         if (seen.has(ref)) continue;
         seen.add(ref);
         if (!sets.every((set) => set.has(ref))) continue;
-        batch.push(ref);
+        batch.push(entry);
         examined++;
-        if (batch.length >= Math.min(256, (limit + 1 - results.length) * 2 ** rounds)) {
+        if (batch.length >= Math.min(256, (limit + 1 - found.length) * 2 ** rounds)) {
           rounds++;
           await check(batch);
           last = batch.at(-1);
           batch = [];
-          if (results.length > limit) break;
+          if (found.length > limit) break;
         }
         if (examined >= MAX_CANDIDATES) {
           more = true;
           break;
         }
       }
-      if (batch.length > 0 && results.length <= limit) {
+      if (batch.length > 0 && found.length <= limit) {
         await check(batch);
         last = batch.at(-1);
       }
-      if (results.length > limit) {
-        results.length = limit;
-        return { results, next: refTime(results.at(-1)!.ref), empty: false };
+      if (found.length > limit) {
+        found.length = limit;
+        return { results: found.map((f) => f.result), next: found.at(-1)!.entry, empty: false };
       }
-      return { results, next: more && last ? refTime(last) : undefined, empty: false };
+      return { results: found.map((f) => f.result), next: more ? last : undefined, empty: false };
     },
   };
 }

@@ -150,6 +150,21 @@ describe('the index API that edits and deletes call', () => {
     expect((await search(after)).results).toEqual([]);
   });
 
+  it('orders by when a text was written, whatever its id looks like (a message id is a hash), in a scope of its own', async () => {
+    const w = word('hash');
+    const memberScope = 'msg:someone';
+    const texts = ['ffff', '0000', '8888'].map((id, i) => ({ ref: `m:${id.repeat(6)}`, body: `${w} ${i}`, author: 'x', href: `/messages/x#${i}`, at: new Date(Date.UTC(2026, 0, 1 + i)) }));
+    for (const text of texts) await server.current.search.index(memberScope, text);
+    const page = await server.current.search.search(memberScope, w, { limit: 2 });
+    expect(page.results.map((r) => r.href)).toEqual(['/messages/x#2', '/messages/x#1']);
+    const rest = await server.current.search.search(memberScope, w, { limit: 2, before: page.next });
+    expect(rest.results.map((r) => r.href)).toEqual(['/messages/x#0']);
+    expect(rest.next).toBeUndefined();
+    // Another scope sees none of it.
+    expect((await server.current.search.search(FORUM_SCOPE, w)).results).toEqual([]);
+    await expect(server.current.search.index(memberScope, { ...texts[0]!, ref: 'm:has|bar' })).rejects.toThrow(/bad ref/);
+  });
+
   it(`walks a word's postings across sealed buckets (more than ${BUCKET_SIZE}), newest first, each once`, async () => {
     const w = word('many');
     const total = BUCKET_SIZE * 2 + 37;
