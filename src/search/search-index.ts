@@ -72,23 +72,41 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Newest postings first, from a term's head and then its sealed buckets, loaded as reached. */
+function readBucket(scope: string, term: string, k: number): Promise<string[]> {
+  const read = TermBucketModel.findById(bucketId(scope, term, k))
+    .lean()
+    .exec()
+    .then((bucket) => bucket?.refs ?? []);
+  // Read ahead and maybe never awaited (the page filled first): a failure then is nobody's.
+  read.catch(() => undefined);
+  return read;
+}
+
+/**
+ * Newest postings first, from a term's head and then its sealed buckets, loaded as
+ * reached (the next one is asked for while this one is walked).
+ */
 async function* postings(scope: string, term: string, head: TermHead, before: string | undefined): AsyncGenerator<string> {
   const older = (entry: string) => before === undefined || entry < before;
   for (let i = head.recent.length - 1; i >= 0; i--) if (older(head.recent[i]!)) yield head.recent[i]!;
+  // Buckets wholly newer than the cursor are skipped unread.
+  const wanted: number[] = [];
   for (let k = (head.sealed ?? 0) - 1; k >= 0; k--) {
     const min = head.mins[k];
-    if (before !== undefined && min !== undefined && min >= before) continue;
-    const bucket = await TermBucketModel.findById(bucketId(scope, term, k)).lean().exec();
-    const refs = bucket?.refs ?? [];
+    if (before === undefined || min === undefined || min < before) wanted.push(k);
+  }
+  let next = wanted.length > 0 ? readBucket(scope, term, wanted[0]!) : undefined;
+  for (let w = 0; w < wanted.length; w++) {
+    const refs = await next!;
+    next = w + 1 < wanted.length ? readBucket(scope, term, wanted[w + 1]!) : undefined;
     for (let i = refs.length - 1; i >= 0; i--) if (older(refs[i]!)) yield refs[i]!;
   }
 }
 
+/** A whole (short) posting list as a set of refs, its buckets read at once. */
 async function allPostings(scope: string, term: string, head: TermHead): Promise<Set<string>> {
-  const set = new Set<string>();
-  for await (const entry of postings(scope, term, head, undefined)) set.add(postingRef(entry));
-  return set;
+  const buckets = await Promise.all(Array.from({ length: head.sealed ?? 0 }, (_v, k) => readBucket(scope, term, k)));
+  return new Set([...head.recent, ...buckets.flat()].map(postingRef));
 }
 
 export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): SearchIndex {
