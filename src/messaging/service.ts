@@ -9,7 +9,7 @@ import type { Limiter } from '../http/rate-limits.ts';
 import type { Failure, MarkReadAck, MessageView, Notify, UserView } from '../realtime/events.ts';
 import { conversationId, entryKey, lastOf, type StoredMessage } from './models.ts';
 import { createInFlight, withDeadline } from './in-flight.ts';
-import { firstIssue, issueField, markReadSchema, privateMessageSchema, watchPresenceSchema, type PrivateMessage } from './schemas.ts';
+import { firstIssue, issueField, markReadSchema, privateMessageSchema, WATCH_PRESENCE_MAX, watchPresenceSchema, type PrivateMessage } from './schemas.ts';
 import { MessageStore, type HistorySlice, type Party } from './store.ts';
 
 export type { Notify };
@@ -236,7 +236,9 @@ export function createMessagingService(deps: MessagingDeps) {
     const state = await store.markRead(reader.id, other.id, upTo);
     if (state.changed) {
       notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
-      const readTo = upTo ?? state.lastSeq;
+      // Never past what the reader has received: a forged upTo would show the other
+      // member their future messages as seen.
+      const readTo = Math.min(upTo ?? state.lastSeq, state.lastSeq);
       await store.advanceReadSeq(conversationId(reader.id, other.id), reader.id, readTo);
       notify([other.id], 'read', { user: reader.id, upTo: readTo });
     }
@@ -279,16 +281,20 @@ export function createMessagingService(deps: MessagingDeps) {
 
   /**
    * Which of `userIds` the owner may see come and go (live online dots), and who of them
-   * is online now: everyone but those who blocked the owner (the messages page shows
-   * them offline too).
+   * is online now: the members the owner has a conversation with (the messages page
+   * lists no one else; anyone else's online status is not theirs to follow), except
+   * those who blocked the owner (the messages page shows them offline too).
    */
   async function watchablePresence(owner: Party, input: unknown): Promise<{ ok: true; allowed: string[]; online: string[] } | Refusal> {
     const parsed = watchPresenceSchema.safeParse(input);
-    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
+    if (!parsed.success) return refuse('invalid', firstIssue(parsed.error), { vars: { maximum: WATCH_PRESENCE_MAX } });
     const doc = await store.readInbox(owner.id);
     // Keyed by entryKey ('u' + id): an entry may hold nothing but the flag.
-    const blockers = new Set(Object.entries(doc?.e ?? {}).flatMap(([key, entry]) => (entry.blockedMe ? [key.slice(1)] : [])));
-    const allowed = parsed.data.filter((id) => id !== owner.id && !blockers.has(id));
+    const entries = doc?.e ?? {};
+    const allowed = parsed.data.filter((id) => {
+      const entry = entries[entryKey(id)];
+      return id !== owner.id && entry !== undefined && !entry.blockedMe && lastOf(entry) !== undefined;
+    });
     const online = await whoIsOnline(allowed);
     return { ok: true, allowed, online: allowed.filter((id) => online.has(id)) };
   }
