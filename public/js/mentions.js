@@ -134,15 +134,35 @@
     highlight();
   }
 
+  // Answers kept for this page: a name typed further is filtered from a shorter name's
+  // answer when that answer was complete (fewer than the server's limit), sparing the
+  // suggestion rate limit one request per keystroke.
+  const SERVER_LIMIT = 8;
+  const answers = new Map();
+  const fold = (name) => name.normalize('NFKC').toLowerCase();
+
+  function known(prefix) {
+    const key = fold(prefix);
+    for (let n = key.length; n >= 1; n--) {
+      const users = answers.get(key.slice(0, n));
+      if (users && (n === key.length || users.length < SERVER_LIMIT)) return users.filter((u) => fold(u.username).startsWith(key));
+    }
+    return null;
+  }
+
   function suggest(el) {
     const prefix = typedPrefix(el);
     clearTimeout(timer);
     if (prefix === null) return close();
+    const cached = known(prefix);
+    if (cached) return show(el, cached);
     timer = setTimeout(() => {
       const ticket = ++asked;
       $.ajax({ url: '/api/users/suggest', data: { q: prefix }, dataType: 'json' }).done((answer) => {
+        if (!answer || !answer.ok) return;
+        answers.set(fold(prefix), answer.users || []);
         // Only the answer to the latest question, and only while that name is still being typed.
-        if (ticket !== asked || !answer || !answer.ok || typedPrefix(el) !== prefix) return;
+        if (ticket !== asked || typedPrefix(el) !== prefix) return;
         show(el, answer.users || []);
       });
     }, DELAY_MS);

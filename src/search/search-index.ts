@@ -222,6 +222,8 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
       // Read as many candidates at once as could still fill the page; when few of them
       // match (a phrase of common characters), read more at once each round.
       let rounds = 0;
+      // A candidate of a one-word query always matches; one of several words often does not.
+      const firstRound = others.length > 0 ? 2 : 0;
       let last: string | undefined;
       let more = false;
 
@@ -253,7 +255,7 @@ export function createSearchIndex(deps: { log: Logger; writeLock?: KeyLock }): S
         if (!sets.every((set) => set.has(ref))) continue;
         batch.push(entry);
         examined++;
-        if (batch.length >= Math.min(256, (limit + 1 - found.length) * 2 ** rounds)) {
+        if (batch.length >= Math.min(256, (limit + 1 - found.length) * 2 ** (rounds + firstRound))) {
           rounds++;
           await check(batch);
           last = batch.at(-1);
