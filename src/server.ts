@@ -76,10 +76,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     readCacheMs: config.readCacheMs,
     writeLock,
+    exclusiveWrites: db.isFerretDB,
   });
   const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
   const chatNotices = messageNotices({ notifications, mentionsPerText: config.limits.mentionsPerText });
-  const search = createSearchIndex({ log, writeLock });
+  const search = createSearchIndex({ log, writeLock, exclusiveWrites: db.isFerretDB });
   const indexer = forumIndexer(search);
   const messaging = createMessagingService({
     config,

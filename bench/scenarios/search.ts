@@ -75,7 +75,7 @@ export async function searchScenario(options: BenchOptions, progress: (line: str
   const database = await startEmbeddedDatabase({ engine: 'ferretdb', dataDir, log: quiet as never });
   const log = createLogger(loadConfig({ LOG_LEVEL: 'silent' }));
   await mongoose.connect(withDatabaseName(database.uri, `bench_search_${crypto.randomBytes(3).toString('hex')}`));
-  const index = createSearchIndex({ log });
+  const index = createSearchIndex({ log, exclusiveWrites: true });
   // A middle size where MiniSearch still fits in memory, when it is not one of the two.
   const sizes = [...new Set([o.smallTexts, Math.min(o.miniSearchMaxTexts, o.largeTexts), o.largeTexts])].filter((n) => n >= o.smallTexts).sort((a, b) => a - b);
   const scopeOf = (size: number) => `bench-${size}`;

@@ -62,7 +62,19 @@ function merged(items: NotificationItem[], note: NewNotification, now: Date): No
 
 const unreadOf = (items: NotificationItem[]) => items.filter((item) => !item.read).length;
 
-export function createNotificationsService(deps: { notify: Notify; log: Logger; readCacheMs: number; writeLock?: KeyLock }): NotificationsService {
+export function createNotificationsService(deps: {
+  notify: Notify;
+  log: Logger;
+  readCacheMs: number;
+  writeLock?: KeyLock;
+  /**
+   * Writes to one member's document never overlap (FerretDB: queued here, and across
+   * processes by `writeLock`): a write then filters on `_id` alone, the only filter
+   * FerretDB 1.x looks up by index (`{ _id, v }` would scan every member's document).
+   * MongoDB has no such queue across processes, so there it lands only on the version it read.
+   */
+  exclusiveWrites?: boolean;
+}): NotificationsService {
   const writes = createSerialWrites({ lock: deps.writeLock });
   const counts = createReadCache({ ttlMs: deps.readCacheMs, maxEntries: 5000 });
 
@@ -79,7 +91,8 @@ export function createNotificationsService(deps: { notify: Notify; log: Logger; 
             await NotificationsModel.create({ _id: userId, items, unread, v: 1 });
             return { unread, v: 1 };
           }
-          const result = await NotificationsModel.updateOne({ _id: userId, v: doc.v }, { $set: { items, unread }, $inc: { v: 1 } }).exec();
+          const guard = deps.exclusiveWrites ? {} : { v: doc.v };
+          const result = await NotificationsModel.updateOne({ _id: userId, ...guard }, { $set: { items, unread }, $inc: { v: 1 } }).exec();
           if (result.matchedCount === 1) return { unread, v: doc.v + 1 };
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
