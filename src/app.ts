@@ -28,6 +28,10 @@ import { notificationsBadge, notificationsRouter } from './notifications/routes.
 import type { NotificationsService } from './notifications/service.ts';
 import { searchRouter } from './search/routes.ts';
 import type { SearchIndex } from './search/search-index.ts';
+import type { Mail } from './mail/index.ts';
+import { unsubscribeRouter } from './mail/unsubscribe.ts';
+import { passwordRouter } from './settings/password-routes.ts';
+import { settingsRouter } from './settings/routes.ts';
 
 /** What a 503 tells clients: the driver retries the database every couple of seconds. */
 const RETRY_AFTER_SECONDS = '5';
@@ -60,6 +64,10 @@ export interface AppDeps {
   search: SearchIndex;
   /** Hears every stored forum write: notifications, mentions, the search index (server.ts). */
   onForumWrite?: ForumListener;
+  /** Closes every socket of a member on any process, but those of `keepSessionId` (password changed). */
+  endUserSessions?: (userId: string, keepSessionId?: string) => void;
+  /** Mail (src/mail): password resets, address confirmations. */
+  mail?: Mail;
   /** `watcherId` no longer sees `userId` come and go, on any process (blocked by `userId`). */
   hidePresence?: (watcherId: string, userId: string) => void;
 }
@@ -108,6 +116,8 @@ export function createApp(deps: AppDeps): express.Express {
   // extended: false keeps form fields flat strings: "username[$ne]=" stays a literal key.
   app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: config.limits.formFieldLimit }));
   app.use(express.json({ limit: config.limits.bodyLimitBytes }));
+  // Mail clients POST one-click unsubscribes with no cookie and no CSRF token (RFC 8058).
+  app.use(unsubscribeRouter(deps));
   app.use(deps.session);
   const csrf = createCsrf(deps.secret, { secure: config.trustProxy ? 'auto' : false });
   app.use(csrf.locals);
@@ -117,6 +127,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(notificationsBadge(deps.notifications));
 
   app.use(accountsRouter(deps));
+  app.use(passwordRouter(deps));
+  app.use(settingsRouter(deps));
   app.use(profilesRouter());
   app.use(forumRouter(deps));
   app.use(messagingRouter(deps));

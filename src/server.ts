@@ -20,7 +20,11 @@ import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
-import { MessageStore } from './messaging/store.ts';
+import { createMessagingStorage, type MessagingStorage } from './messaging/storage.ts';
+import { createMail, type Mail } from './mail/index.ts';
+import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
+import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
+import { sweepTokensEvery } from './settings/tokens.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 import { forumNotices } from './notifications/forum-notices.ts';
 import { messageNotices, type MessageNotices } from './notifications/message-notices.ts';
@@ -39,7 +43,11 @@ export interface RunningServer {
   /** For the chat: message requests and mentions in group conversations (notifications/message-notices.ts). */
   messageNotices: MessageNotices;
   search: SearchIndex;
+  /** The storage behind messaging (tests drive its repair and its queue). */
+  storage: MessagingStorage;
   db: Database;
+  mail: Mail;
+  unreadMail: UnreadMail;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
   /** Set when writes to one document are serialised across processes. */
@@ -68,9 +76,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   const limiters = createLimiters(config, redis);
   const readUser = createUserReader(config.readCacheMs);
+  const mail = createMail({ config, log, secret, isDatabaseConnected: db.isConnected });
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
-  const bound: { realtime?: Realtime } = {};
+  const bound: { realtime?: Realtime; unreadMail?: UnreadMail; lastSeen?: LastSeen } = {};
   const notifications = createNotificationsService({
     notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
     log,
@@ -82,17 +91,41 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const chatNotices = messageNotices({ notifications, mentionsPerText: config.limits.mentionsPerText });
   const search = createSearchIndex({ log, writeLock, exclusiveWrites: db.isFerretDB });
   const indexer = forumIndexer(search);
+  const { limits } = config;
+  const storage = createMessagingStorage({
+    log,
+    serial: createSerialWrites({ lock: writeLock }),
+    redis: redis && { client: redis.client, key: redis.key },
+    badgeCacheMs: config.readCacheMs,
+    maxBatch: limits.messageBatchMax,
+    maxQueue: limits.messageQueueMax,
+    maxWaitMs: limits.messageQueueWaitMs,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
   const messaging = createMessagingService({
     config,
     readUser,
     limiters,
-    store: new MessageStore({ serial: createSerialWrites({ lock: writeLock }), exclusiveWrites: db.isFerretDB, badgeCacheMs: config.readCacheMs }),
+    store: storage.store,
+    commit: storage.commit,
     isDatabaseConnected: db.isConnected,
     deliveries: {
-      notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+      notify: (userIds, event, payload, options) => {
+        bound.realtime?.notify(userIds, event, payload, options);
+        // The unread-message mail's one signal: a message reached these members (mail/unread.ts).
+        if (event === 'sendback' && !options?.except) bound.unreadMail?.delivered(userIds, (payload as { message: { from: string; createdAt: string } }).message);
+      },
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
+
+  try {
+    await storage.prepare();
+  } catch (err) {
+    await redis?.close();
+    await db.close();
+    throw err;
+  }
 
   const app = createApp({
     config,
@@ -112,6 +145,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await indexer(write);
       await notices(write);
     },
+    endUserSessions: (userId, keepSessionId) => bound.realtime?.endUserSessions(userId, keepSessionId),
+    mail,
     hidePresence: (watcherId, userId) => bound.realtime?.stopWatching(watcherId, userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
@@ -128,8 +163,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log })] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log }), (socket) => bound.lastSeen?.feature(socket)] });
   bound.realtime = realtime;
+  bound.lastSeen = createLastSeen(realtime.io, { forgetAfterMs: 2 * (config.mail.unreadDelayMs + config.mail.unreadIntervalMs), withPeers: Boolean(redis) });
+  const unreadMail = createUnreadMail({
+    config,
+    log,
+    mail,
+    messaging,
+    lastSeen: bound.lastSeen.lastSeen,
+    isOnlineHere: (userId) => realtime.presence.isOnline(userId),
+    isDatabaseConnected: db.isConnected,
+  });
+  bound.unreadMail = unreadMail;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
   const stopRelayingUserWrites = onUserWritten((userId, where) => {
@@ -148,6 +194,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log.info({ port }, `Parley listening on http://localhost:${port}`);
+  mail.queue.start();
+  unreadMail.start();
+  const stopSweepingTokens = sweepTokensEvery(60 * 60 * 1000, (err) => log.warn({ err }, 'expired mail links could not be swept'));
+  log.info({ to: mail.transport.target }, 'mail: sending through the queue');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -157,8 +207,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // Sends already accepted are stored and acknowledged before their sockets close;
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
+      stopSweepingTokens();
+      await unreadMail.stop();
+      await mail.queue.stop(config.shutdownTimeoutMs / 2);
+      mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
+      storage.stop();
       stopRelayingUserWrites();
       await io.close().catch(() => undefined);
       await stopped;
@@ -171,7 +226,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, notifications, messageNotices: chatNotices, search, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, storage, notifications, messageNotices: chatNotices, search, db, mail, unreadMail, redis, writeLock, close };
 }
 
 /**

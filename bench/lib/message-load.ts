@@ -42,6 +42,9 @@ interface Tracked {
   ackError?: string;
   deliveredAt?: number;
   deliveries: number;
+  /** Times the server answered `busy` before accepting it; the first of those answers, from the send. */
+  refusals: number;
+  busyAnswerMs?: number;
   settled: boolean;
   settle: () => void;
   done: Promise<void>;
@@ -80,19 +83,36 @@ class Ledger {
     const seq = this.entries.length;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const entry: Tracked = { seq, to, scheduledAt, sentAt: performance.now(), acks: 0, deliveries: 0, settled: false, settle, done };
+    const entry: Tracked = { seq, to, scheduledAt, sentAt: performance.now(), acks: 0, deliveries: 0, refusals: 0, settled: false, settle, done };
     this.entries.push(entry);
     this.pending.add(entry);
     const head = `${contentKey(this.phase, seq)} `;
     const content = head.padEnd(this.contentLength, 'x');
-    from.socket.timeout(this.timeoutMs).emit('privatemsg', { to_user: to.user.id, content }, (err: Error | null, answer: unknown) => {
-      entry.acks += 1;
-      const reply = answer as { ok?: unknown; error?: unknown } | undefined;
-      if (err) entry.ackError = 'no acknowledgement';
-      else if (reply?.ok !== true) entry.ackError = String(reply?.error ?? JSON.stringify(answer));
-      else entry.ackAt ??= performance.now();
-      this.check(entry);
-    });
+    // As the browser's outbox does: a `busy` refusal is sent again after the delay the
+    // server asked for, with the same client id (stored once however often it is sent);
+    // a passing `unavailable` (the database away or not answering in time) after a second.
+    const payload = { to_user: to.user.id, content, client_id: contentKey(this.phase, seq) };
+    const attempt = () =>
+      from.socket.timeout(this.timeoutMs).emit('privatemsg', payload, (err: Error | null, answer: unknown) => {
+        const reply = answer as { ok?: unknown; error?: unknown; code?: unknown; retryAfter?: unknown } | undefined;
+        if (!err && reply?.ok === false && reply.code === 'busy') {
+          entry.refusals += 1;
+          entry.busyAnswerMs ??= performance.now() - entry.sentAt;
+          setTimeout(attempt, Number(reply.retryAfter) || 100);
+          return;
+        }
+        if (!err && reply?.ok === false && reply.code === 'unavailable') {
+          entry.refusals += 1;
+          setTimeout(attempt, 1000);
+          return;
+        }
+        entry.acks += 1;
+        if (err) entry.ackError = 'no acknowledgement';
+        else if (reply?.ok !== true) entry.ackError = String(reply?.error ?? JSON.stringify(answer));
+        else entry.ackAt ??= performance.now();
+        this.check(entry);
+      });
+    attempt();
     return entry;
   }
 
@@ -123,8 +143,9 @@ class Ledger {
   }
 
   private expire(): void {
+    // Retried sends get the timeout once more per refusal.
     const oldest = performance.now() - this.timeoutMs;
-    for (const entry of this.pending) if (entry.sentAt < oldest) this.finish(entry);
+    for (const entry of this.pending) if (entry.sentAt + entry.refusals * this.timeoutMs < oldest) this.finish(entry);
   }
 
   /** Waits for every message to be answered and delivered, or for the timeout to give up on it. */
@@ -260,6 +281,11 @@ export interface LatencyResult {
   delivery: LatencySummary;
   /** How late the sender itself was against its schedule: large values mean the client limited the run. */
   senderLag: LatencySummary;
+  /** Sends refused as busy at least once (then retried until stored), and how fast that answer came. */
+  refused: number;
+  busyAnswer: LatencySummary;
+  /** Acknowledgement of the sends accepted at their first attempt. */
+  acceptedAck: LatencySummary;
   serverCpuPercent: number;
   clientCpuPercent: number;
   otherCpuPercent: number;
@@ -309,6 +335,9 @@ export async function openLoop(
     ack: summarize(ok.filter((e) => e.ackAt !== undefined).map((e) => e.ackAt! - e.scheduledAt)),
     delivery: summarize(ok.filter((e) => e.deliveredAt !== undefined).map((e) => e.deliveredAt! - e.scheduledAt)),
     senderLag: summarize(measured.map((e) => e.sentAt - e.scheduledAt)),
+    refused: measured.filter((e) => e.refusals > 0).length,
+    busyAnswer: summarize(measured.filter((e) => e.busyAnswerMs !== undefined).map((e) => e.busyAnswerMs!)),
+    acceptedAck: summarize(ok.filter((e) => e.refusals === 0 && e.ackAt !== undefined).map((e) => e.ackAt! - e.scheduledAt)),
     ...cpu,
     integrity: ledger.integrity(),
   };

@@ -12,6 +12,8 @@ export interface MessagingMeasurements {
   latency: LatencyResult;
   /** The same open loop at lower offered rates: where the latency target holds, if not at the main rate. */
   lowerRates: LatencyResult[];
+  /** Open loop at twice the best capacity measured: what a send sees past what the server can store. */
+  overload?: LatencyResult;
   unexpectedDisconnects: number;
 }
 
@@ -21,6 +23,8 @@ export async function measureMessaging(
   sampleServer?: () => ProcessSample | undefined,
   progress: (line: string) => void = () => undefined,
   lowerRates: number[] = [],
+  /** Also measure an open loop at this multiple of the best capacity (0: not). */
+  overloadFactor = 0,
 ): Promise<MessagingMeasurements> {
   const pool = new ClientPool(target.url);
   try {
@@ -61,7 +65,20 @@ export async function measureMessaging(
       `${target.name} at ${options.latencyRate} msg/s: ack p50 ${formatNumber(latency.ack.p50)} ms, p99 ${formatNumber(latency.ack.p99)} ms`,
     );
     const best = capacity.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
-    return { capacity, best, latency, lowerRates: lower, unexpectedDisconnects: pool.unexpectedDisconnects };
+    let overload: LatencyResult | undefined;
+    if (overloadFactor > 0) {
+      const rate = Math.round(overloadFactor * best.messagesPerSecond);
+      overload = await openLoop(pool, pairUp(clients.slice(0, 2 * options.latencyPairs)), {
+        ...load,
+        rate,
+        warmupMs: options.latencyWarmupMs,
+        measureMs: Math.round(options.latencyMs / 2),
+      });
+      progress(
+        `${target.name} overloaded at ${rate} msg/s: ${overload.refused} refused busy (answer p99 ${formatNumber(overload.busyAnswer.p99)} ms), accepted ack p99 ${formatNumber(overload.acceptedAck.p99)} ms`,
+      );
+    }
+    return { capacity, best, latency, lowerRates: lower, overload, unexpectedDisconnects: pool.unexpectedDisconnects };
   } finally {
     await pool.close();
   }
@@ -77,6 +94,9 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
     { key: `${name}.latency.delivery.p50`, label: `${title} delivery p50 @ ${latency.offeredRate}/s`, value: latency.delivery.p50, unit: 'ms', chart: 'latency' },
     { key: `${name}.latency.delivery.p99`, label: `${title} delivery p99 @ ${latency.offeredRate}/s`, value: latency.delivery.p99, unit: 'ms', chart: 'latency' },
   ];
+  for (const c of m.capacity) {
+    figures.push({ key: `${name}.capacity.pairs${c.pairs}`, label: `${title} capacity (${c.pairs} pairs)`, value: c.messagesPerSecond, unit: 'msg/s' });
+  }
   const capacityTable: Table = {
     caption: `${title} capacity, closed loop (each pair keeps one message in flight until it is acknowledged and delivered)`,
     head: ['pairs', 'msg/s', 'round trip p50 (ms)', 'round trip p99 (ms)', 'server CPU', 'client CPU', 'other processes'],
@@ -107,6 +127,27 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
     ...m.lowerRates.map((l) => ({ label: `${title} latency at ${l.offeredRate} msg/s`, integrity: l.integrity })),
   ];
   const tables = [capacityTable, latencyTable];
+  const { overload } = m;
+  if (overload) {
+    integrity.push({ label: `${title} overloaded at ${formatNumber(overload.offeredRate, 0)} msg/s (busy sends retried)`, integrity: overload.integrity });
+    figures.push(
+      { key: `${name}.overload.acceptedAck.p99`, label: `${title} accepted ack p99 at 2× capacity`, value: overload.acceptedAck.p99, unit: 'ms' },
+      { key: `${name}.overload.busyAnswer.max`, label: `${title} busy answer max at 2× capacity`, value: overload.refused > 0 ? overload.busyAnswer.max : 0, unit: 'ms' },
+      { key: `${name}.overload.deliveredAll`, label: `${title} every message delivered at 2× capacity`, value: overload.integrity.ok ? 1 : 0, unit: '' },
+    );
+    tables.push({
+      caption: `${title} past capacity: open loop at ${formatNumber(overload.offeredRate, 0)} msg/s offered (2 × the best capacity above; ${formatNumber(overload.achievedRate)} sent/s); a send refused as busy is sent again after the delay asked for, with the same client id, as the browser's outbox does; server CPU ${formatPercent(overload.serverCpuPercent)}, other processes ${formatPercent(overload.otherCpuPercent)}`,
+      head: ['', 'messages', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'max (ms)'],
+      rows: (
+        [
+          ['acknowledgement of sends accepted at once', overload.acceptedAck],
+          ['busy answer (first refusal of the others)', overload.busyAnswer],
+          ['acknowledgement, all (after retries)', overload.ack],
+          ['sendback at the recipient, all', overload.delivery],
+        ] as const
+      ).map(([label, s]) => [label, String(s.count), formatNumber(s.p50), formatNumber(s.p90), formatNumber(s.p99), formatNumber(s.max)]),
+    });
+  }
   if (m.lowerRates.length) {
     const all = [...m.lowerRates, latency].sort((a, b) => a.offeredRate - b.offeredRate);
     tables.push({
@@ -125,6 +166,7 @@ export function describeMessaging(name: string, title: string, m: MessagingMeasu
     });
     for (const l of m.lowerRates) {
       figures.push({ key: `${name}.latency.at${l.offeredRate}.ack.p99`, label: `${title} ack p99 @ ${l.offeredRate}/s`, value: l.ack.p99, unit: 'ms' });
+      figures.push({ key: `${name}.latency.at${l.offeredRate}.delivery.p99`, label: `${title} delivery p99 @ ${l.offeredRate}/s`, value: l.delivery.p99, unit: 'ms' });
     }
   }
   return { figures, tables, integrity };

@@ -6,23 +6,29 @@ import { UserModel } from '../../src/accounts/user-model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { connectDatabase } from '../../src/db/database.ts';
 import { createMessagingService } from '../../src/messaging/service.ts';
-import { MessageStore } from '../../src/messaging/store.ts';
+import { createMessagingStorage } from '../../src/messaging/storage.ts';
+import { createLogger } from '../../src/log.ts';
 import type { MessageWriteModel } from './message-writes.ts';
 
 export const parleyMessageWrites: MessageWriteModel = {
   name: 'parley',
   describe:
-    'Parley’s `send()` (src/messaging/service.ts): the recipient read by `_id`, the conversation’s seq (`findOneAndUpdate`, upsert), ' +
-    'the message (`insertOne`), its history page (`updateOne` `$push`, upsert) and both inbox entries (`findOneAndUpdate`, upsert)',
-  commandsPerMessage: 6,
+    'Parley’s `send()` (src/messaging/service.ts) one at a time: the recipient read by `_id`, the batch journal (`insertOne`), ' +
+    'the message (`insertMany`), then behind the acknowledgement the conversation, its history page and both inboxes ' +
+    '(`bulkWrite`, coalesced per document with whatever else waits), the recipient’s inbox read for its unread count, and the journal removed; ' +
+    'sends made while a batch is written share the next one',
+  commandsPerMessage: 7,
   async open({ uri, dbName }) {
     await connectDatabase(uri, dbName);
-    const config = loadConfig({ RATE_LIMITS: 'off' });
+    const config = loadConfig({ RATE_LIMITS: 'off', LOG_LEVEL: 'silent' });
+    const storage = createMessagingStorage({ log: createLogger(config) });
+    await storage.prepare();
     const service = createMessagingService({
       config,
       limiters: { message: { consume: async () => ({ ok: true }), reset: async () => undefined } },
       deliveries: { notify: () => undefined, whoIsOnline: async () => new Set() },
-      store: new MessageStore({ exclusiveWrites: true }),
+      store: storage.store,
+      commit: storage.commit,
     });
     // The bench's message stream names its users by id: each is created on first sight.
     const users = new Map<string, Promise<unknown>>();
@@ -40,7 +46,10 @@ export const parleyMessageWrites: MessageWriteModel = {
         const result = await service.send({ id: m.from, username: `w${m.from.slice(-12)}` }, { to_user: m.to, content: m.content });
         if (!result.ok) throw new Error(`send refused: ${result.code} ${result.error}`);
       },
-      close: () => mongoose.disconnect(),
+      close: async () => {
+        await storage.views.flush(10_000);
+        await mongoose.disconnect();
+      },
     };
   },
 };

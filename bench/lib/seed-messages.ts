@@ -10,6 +10,7 @@ import {
   encodeLast,
   entryKey,
   lastOf,
+  pageEntryKey,
   pageId,
   pageNumber,
   toPageEntry,
@@ -17,7 +18,8 @@ import {
   type StoredMessage,
 } from '../../src/messaging/models.ts';
 import { messageId } from '../../src/messaging/service.ts';
-import { INBOX_KEEP, preview, type Party } from '../../src/messaging/store.ts';
+import { preview } from '../../src/messaging/preview.ts';
+import { INBOX_KEEP, type Party } from '../../src/messaging/store.ts';
 
 /** A conversation to seed: `count` messages, alternately from `a` and from `b`. */
 export interface ConversationPlan {
@@ -61,15 +63,15 @@ export function conversationMessages(plan: ConversationPlan, startAt = SEED_EPOC
   return messages;
 }
 
-/** `message_pages`: the conversation's messages, PAGE_SIZE per page by seq, as the store's `$push` builds them. */
-export function pageDocs(messages: StoredMessage[]): { _id: string; conv: string; n: number; m: string[] }[] {
-  const pages = new Map<string, { _id: string; conv: string; n: number; m: string[] }>();
+/** `message_pages`: the conversation's messages, PAGE_SIZE per page by seq, keyed by seq as the view writer sets them. */
+export function pageDocs(messages: StoredMessage[]): { _id: string; conv: string; n: number; s: Record<string, string> }[] {
+  const pages = new Map<string, { _id: string; conv: string; n: number; s: Record<string, string> }>();
   for (const message of messages) {
     const n = pageNumber(message.seq);
     const id = pageId(message.conv, n);
     let page = pages.get(id);
-    if (!page) pages.set(id, (page = { _id: id, conv: message.conv, n, m: [] }));
-    page.m.push(toPageEntry(message));
+    if (!page) pages.set(id, (page = { _id: id, conv: message.conv, n, s: {} }));
+    page.s[pageEntryKey(message.seq)] = toPageEntry(message);
   }
   return [...pages.values()];
 }
@@ -79,9 +81,15 @@ export function conversationDoc(plan: ConversationPlan, messages: StoredMessage[
   const last = messages.at(-1);
   const seq = last?.seq ?? 0;
   const participants = [plan.a.id, plan.b.id].sort();
+  const sentBy = (id: string) => messages.filter((m) => m.from === id).length;
   return {
     _id: conversationId(plan.a.id, plan.b.id),
     seq,
+    last: seq,
+    n: messages.length,
+    sent: { [entryKey(plan.a.id)]: sentBy(plan.a.id), [entryKey(plan.b.id)]: sentBy(plan.b.id) },
+    // Both sides have read everything they received.
+    readN: { [entryKey(plan.a.id)]: messages.length - sentBy(plan.a.id), [entryKey(plan.b.id)]: messages.length - sentBy(plan.b.id) },
     updatedAt: last?.createdAt ?? new Date(SEED_EPOCH),
     participants,
     createdAt: messages[0]?.createdAt ?? new Date(SEED_EPOCH),
@@ -92,12 +100,14 @@ export function conversationDoc(plan: ConversationPlan, messages: StoredMessage[
 /** One side's inbox entry for a conversation: its last message, read (unread 0). */
 export function inboxEntry(owner: Party, other: Party, messages: StoredMessage[]): InboxEntry {
   const last = messages.at(-1)!;
+  const got = messages.filter((m) => m.to === owner.id).length;
   return {
     conv: last.conv,
     user: other.id,
     username: other.username,
     last: encodeLast({ seq: last.seq, at: last.createdAt, from: last.from, preview: preview(last.content) }),
-    unread: 0,
+    r: got,
+    k: got,
   };
 }
 
@@ -112,7 +122,6 @@ export function inboxDoc(ownerId: string, all: InboxEntry[], changes: number) {
   const entries = all.length > INBOX_KEEP ? [...all].sort(newestFirst).slice(0, INBOX_KEEP) : all;
   return {
     _id: ownerId,
-    unreadTotal: entries.reduce((total, entry) => total + (entry.unread ?? 0), 0),
     v: changes,
     e: Object.fromEntries(entries.map((entry) => [entryKey(entry.user), entry])),
   };

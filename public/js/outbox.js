@@ -5,7 +5,7 @@
 // stored in the order they were written.
 //
 // An entry is `pending` (waiting, being sent, or retrying after a passing failure: the
-// database away, the server restarting, no answer) or `failed` (refused for good, e.g. a
+// database away, the server restarting, no answer, the server's send queue full) or `failed` (refused for good, e.g. a
 // blocked member, or rate-limited: the member decides when to retry). Views listen on
 // `document` for:
 //   parley:outbox (entry)      an entry was added or changed
@@ -120,6 +120,7 @@
       // No answer: the connection dropped (resent on reconnect), or the server took too long.
       if (err || !res) retryLater(next, socket.connected ? Parley.str('no-answer') : null);
       else if (res.ok) acknowledged(next, res);
+      else if (res.code === 'busy') retryAfterBusy(next, res.retryAfter);
       else if (PASSING.has(res.code)) retryLater(next, res.error);
       else refused(next, res);
       flush();
@@ -137,6 +138,17 @@
     const attempts = (current.attempts || 0) + 1;
     const delay = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1];
     changeEntry(entry.clientId, { attempts, note, notBefore: Date.now() + delay });
+  }
+
+  /**
+   * The server's send queue was full and nothing was stored: sent again, with the same
+   * client id, after the delay it asked for (ms). The message keeps showing "Sending…":
+   * to the member it is simply on its way.
+   */
+  function retryAfterBusy(entry, retryAfterMs) {
+    if (!find(entry.clientId)) return;
+    const delay = Math.min(Math.max(Number(retryAfterMs) || 1000, 50), 30000);
+    changeEntry(entry.clientId, { note: null, notBefore: Date.now() + delay });
   }
 
   function refused(entry, res) {

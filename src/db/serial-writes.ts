@@ -20,6 +20,11 @@ import type { KeyLock } from './redis-lock.ts';
 export interface SerialWrites {
   /** Runs `write` after every earlier write queued under `key` has settled. */
   run<T>(key: string, write: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `write` once it holds every key: one command covering several documents (a
+   * bulkWrite) queues behind the earlier writes to each of them, and later ones behind it.
+   */
+  runMany<T>(keys: string[], write: () => Promise<T>): Promise<T>;
   /** Keys with writes queued or in flight (for tests and diagnostics). */
   readonly pending: number;
 }
@@ -38,6 +43,21 @@ export function createSerialWrites(options: { lock?: KeyLock } = {}): SerialWrit
       void tail.then(() => {
         if (tails.get(key) === tail) tails.delete(key);
       });
+      return result;
+    },
+    runMany<T>(keys: string[], write: () => Promise<T>): Promise<T> {
+      // Sorted, so two processes taking the same Redis locks take them in the same order.
+      const unique = [...new Set(keys)].sort();
+      const previous = Promise.all(unique.map((key) => tails.get(key) ?? Promise.resolve()));
+      const holdAll = (i: number): Promise<T> => (i === unique.length ? write() : lock!.hold(unique[i]!, () => holdAll(i + 1)));
+      const result = previous.then(lock ? () => holdAll(0) : write);
+      const tail = result.catch(() => undefined);
+      for (const key of unique) {
+        tails.set(key, tail);
+        void tail.then(() => {
+          if (tails.get(key) === tail) tails.delete(key);
+        });
+      }
       return result;
     },
     get pending() {

@@ -4,7 +4,7 @@
 import mongoose from 'mongoose';
 import { UserModel } from '../accounts/user-model.ts';
 import { writeUser } from '../accounts/user-writes.ts';
-import { isDuplicateKey } from '../db/errors.ts';
+import { upsertRetryingOnce } from '../db/upsert.ts';
 import type { KeyLock } from '../db/redis-lock.ts';
 import { createSerialWrites } from '../db/serial-writes.ts';
 import type { Logger } from '../log.ts';
@@ -67,14 +67,8 @@ export function pageCount(total: number, perPage: number): number {
 
 /** Appends to a reply page, creating it with the first reply that lands there. */
 async function pushReply(pageId: string, reply: Reply): Promise<void> {
-  const push = () => ReplyPageModel.updateOne({ _id: pageId }, { $push: { replies: reply } }, { upsert: true }).exec();
-  try {
-    await push();
-  } catch (err) {
-    // Two first replies racing to create the page on MongoDB: the loser's retry appends.
-    if (!isDuplicateKey(err)) throw err;
-    await push();
-  }
+  // Two first replies racing to create the page on MongoDB: the loser's retry appends.
+  await upsertRetryingOnce(() => ReplyPageModel.updateOne({ _id: pageId }, { $push: { replies: reply } }, { upsert: true }).exec());
 }
 
 export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock; onWrite?: ForumListener }): ForumService {

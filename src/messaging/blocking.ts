@@ -8,7 +8,7 @@ import { writeUser } from '../accounts/user-writes.ts';
 import { NotFoundError, RateLimitedError, ValidationError } from '../http/errors.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import { flash, requireUser } from '../http/locals.ts';
-import type { MessageStore } from './store.ts';
+import type { MessagingService } from './service.ts';
 
 /** Adds or removes `otherId` in `blockerId`'s block list; repeating either is harmless. */
 export function setBlocked(blockerId: string, otherId: string, blocked: boolean): Promise<unknown> {
@@ -30,7 +30,7 @@ export interface BlockingDeps {
   hidePresence?: (watcherId: string, userId: string) => void;
 }
 
-export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>, { limiter, hidePresence }: BlockingDeps): Router {
+export function blockingRouter(messaging: Pick<MessagingService, 'markBlockedBy'>, { limiter, hidePresence }: BlockingDeps): Router {
   const router = Router();
 
   const handle = (blocked: boolean) => async (req: Request, res: Response) => {
@@ -41,7 +41,7 @@ export function blockingRouter(store: Pick<MessageStore, 'markBlockedBy'>, { lim
     const limit = await limiter.consume(me._id.toString());
     if (!limit.ok) throw new RateLimitedError(limit.retryAfterSeconds);
     await setBlocked(me._id.toString(), other._id.toString(), blocked);
-    await store.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
+    await messaging.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
     // A block holds for presence at once: the blocked member's open pages stop following
     // the blocker (on every process) and show them offline. Unblocking shows them again
     // when a page next asks.

@@ -5,13 +5,21 @@
 // - messages       the canonical record, one document per message. Its `_id` is derived
 //                  from sender + client id, so a resend can only ever be stored once on
 //                  both engines without a secondary unique index.
-// - conversations  one per pair, `_id` = "<smaller id>_<larger id>": the sequence counter
-//                  that numbers the pair's messages, and how far each side has read.
+// - conversations  one per pair, `_id` = "<smaller id>_<larger id>" (a group will take
+//                  another id; `participants` already holds any number of members): the
+//                  counters that number and count its messages, and how far each member
+//                  has read. Every counter is an absolute value written with `$max`, so
+//                  a write repeated after a crash, or landing late, changes nothing.
 // - message_pages  `_id` = "<conversation>:<page>", a copy of the messages whose seq falls
 //                  in that page (PAGE_SIZE per page): a history page is one or two reads.
-// - inboxes        `_id` = user id: the user's unread total and one entry per person they
-//                  talk with (preview, time, unread count). The messages page and the
-//                  header badge are one read.
+//                  Entries are keyed by seq (`s.q<seq>`), so writing one again is harmless
+//                  and an edit or a deletion replaces one entry in place.
+// - inboxes        `_id` = user id: one entry per conversation they are in (preview, time,
+//                  how many messages they received and read there). The messages page and
+//                  the header badge are one read.
+// - message_batches  the group commit's journal: one document per batch, written before
+//                  its messages and removed once the views derived from them are written
+//                  (see group-commit.ts and repair.ts). Small: a start reads it whole.
 import mongoose, { Schema } from 'mongoose';
 
 export const PAGE_SIZE = 50;
@@ -25,6 +33,9 @@ const messageFields = {
   content: { type: String, required: true },
   createdAt: { type: Date, required: true },
   clientId: { type: String, required: true },
+  // Room for what comes next, without touching stored history: set when edited or deleted.
+  editedAt: { type: Date },
+  deletedAt: { type: Date },
 } as const;
 
 export interface StoredMessage {
@@ -37,16 +48,31 @@ export interface StoredMessage {
   content: string;
   createdAt: Date;
   clientId: string;
+  editedAt?: Date;
+  deletedAt?: Date;
 }
 
+// The index MongoDB would use to read a conversation in seq order (pages copy it for
+// FerretDB 1.x, which pushes down only `_id`). A search over one's own messages adds
+// its own index later: nothing stored changes for it.
 const messageSchema = new Schema(messageFields, { collection: 'messages', versionKey: false });
+messageSchema.index({ conv: 1, seq: 1 });
 export const MessageModel = mongoose.model('Message', messageSchema);
 
 const conversationSchema = new Schema(
   {
     _id: { type: String, required: true },
     participants: { type: [String], required: true },
+    /** Every seq up to this one is accounted for (stored, or lost to a duplicate). */
     seq: { type: Number, required: true, default: 0 },
+    /** The seq of the newest stored message. */
+    last: { type: Number },
+    /** Messages stored. */
+    n: { type: Number },
+    /** "u<userId>" → messages that member sent here. What they received is n minus this. */
+    sent: { type: Schema.Types.Mixed },
+    /** "u<userId>" → how many of the messages they received that member has read. */
+    readN: { type: Schema.Types.Mixed },
     /** "u<userId>" → the highest seq that user has read: read receipts come from here. */
     readSeq: { type: Schema.Types.Mixed, default: {} },
     createdAt: { type: Date },
@@ -60,6 +86,10 @@ export interface ConversationDoc {
   _id: string;
   participants: string[];
   seq: number;
+  last?: number;
+  n?: number;
+  sent?: Record<string, number>;
+  readN?: Record<string, number>;
   readSeq?: Record<string, number>;
 }
 
@@ -72,7 +102,10 @@ const pageSchema = new Schema(
     _id: { type: String, required: true },
     conv: { type: String, required: true },
     n: { type: Number, required: true },
-    m: { type: [String], default: [] },
+    /** Written before entries were keyed by seq: read, never written any more. */
+    m: { type: [String], default: undefined },
+    /** "q<seq>" → the message, as toPageEntry writes it. */
+    s: { type: Schema.Types.Mixed },
   },
   { collection: 'message_pages', versionKey: false },
 );
@@ -80,7 +113,18 @@ export const MessagePageModel = mongoose.model('MessagePage', pageSchema);
 
 export interface PageDoc {
   _id: string;
-  m: string[];
+  m?: string[];
+  s?: Record<string, string>;
+}
+
+/** The key of a message's entry in its page. */
+export function pageEntryKey(seq: number): string {
+  return `q${seq}`;
+}
+
+/** Every entry of a page, whichever format wrote it. */
+export function pageEntries(page: PageDoc | null | undefined): string[] {
+  return [...(page?.m ?? []), ...Object.values(page?.s ?? {})];
 }
 
 export function toPageEntry(message: StoredMessage): string {
@@ -109,6 +153,10 @@ export interface InboxEntry {
   conv: string;
   user: string;
   username: string;
+  /** Messages received in this conversation, and how many of them are read (absolute, `$max`). */
+  r?: number;
+  k?: number;
+  /** Before r and k: the unread count itself (`$inc`). Read when r is absent. */
   unread?: number;
   /** The last message, as encodeLast writes it: `$max` on this field keeps the newest. */
   last?: string;
@@ -157,9 +205,45 @@ export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
 
 export interface InboxDoc {
   _id: string;
+  /** Before r and k: the total itself. No longer written or read. */
   unreadTotal?: number;
   v?: number;
   e?: Record<string, InboxEntry>;
+}
+
+export function unreadOf(entry: InboxEntry | undefined): number {
+  if (!entry) return 0;
+  if (entry.r !== undefined) return Math.max(0, entry.r - (entry.k ?? 0));
+  return Math.max(0, entry.unread ?? 0);
+}
+
+export function unreadTotalOf(doc: InboxDoc | null | undefined): number {
+  let total = 0;
+  for (const entry of Object.values(doc?.e ?? {})) total += unreadOf(entry);
+  return total;
+}
+
+const batchSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    /** The ids of the batch's messages. */
+    ids: { type: [String], required: true },
+    /** The seq each of them was given, in the same order. */
+    seqs: { type: [Number], required: true },
+    /** Per conversation, the highest seq the batch reserved. */
+    convs: { type: [{ _id: false, conv: String, to: Number }], required: true },
+  },
+  { collection: 'message_batches', versionKey: false },
+);
+export const MessageBatchModel = mongoose.model('MessageBatch', batchSchema);
+
+export interface BatchDoc {
+  _id: string;
+  at: Date;
+  ids: string[];
+  seqs: number[];
+  convs: { conv: string; to: number }[];
 }
 
 export function conversationId(a: string, b: string): string {

@@ -2,13 +2,14 @@
 // Sending by form goes through the same service as sending by socket.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UserDocument } from '../accounts/user-model.ts';
-import type { AppDeps } from '../app.ts';
+import type { Config } from '../config.ts';
 import { HttpError, NotFoundError, ValidationError } from '../http/errors.ts';
 import { requireUser } from '../http/locals.ts';
+import type { Limiters } from '../http/rate-limits.ts';
 import { blockingRouter, hasBlocked } from './blocking.ts';
-import { party } from './service.ts';
-import type { Refusal } from './service.ts';
-import { INBOX_KEEP, type Party } from './store.ts';
+import { INBOX_KEEP } from './inbox.ts';
+import { party, type Party } from './message-view.ts';
+import type { MessagingService, Refusal } from './service.ts';
 import { firstIssue, historyQuerySchema, seqCursor } from './schemas.ts';
 import { suggestUsernames } from './suggest.ts';
 
@@ -18,6 +19,7 @@ const STATUS: Record<Refusal['code'], number> = {
   notFound: 404,
   blocked: 403,
   rateLimited: 429,
+  busy: 503,
   unavailable: 503,
   server: 500,
 };
@@ -44,7 +46,16 @@ function formField(body: unknown, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-export function messagingRouter(deps: AppDeps): Router {
+/** What the messages pages need: the service, and the message length for their forms. */
+export interface MessagingRouterDeps {
+  config: { limits: Pick<Config['limits'], 'messageMaxLength'> };
+  messaging: MessagingService;
+  limiters: Pick<Limiters, 'block' | 'suggest'>;
+  /** The blocked member's pages stop following the blocker's presence (realtime/io.ts). */
+  hidePresence?: (watcherId: string, userId: string) => void;
+}
+
+export function messagingRouter(deps: MessagingRouterDeps): Router {
   const router = Router();
   const { messaging } = deps;
   const maxLength = deps.config.limits.messageMaxLength;
@@ -90,7 +101,7 @@ export function messagingRouter(deps: AppDeps): Router {
     });
   }
 
-  router.use(blockingRouter(messaging.store, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
+  router.use(blockingRouter(messaging, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 

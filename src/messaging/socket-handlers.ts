@@ -1,6 +1,6 @@
 // privatemsg and markread over Socket.IO: the session decides the sender (the article's
 // `from_user` is ignored), the service does the rest, and every answer is an ack.
-import { isDatabaseUnavailable } from '../app.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import { translator } from '../i18n/index.ts';
 import type { Limiters } from '../http/rate-limits.ts';
 import type { Logger } from '../log.ts';

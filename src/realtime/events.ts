@@ -25,8 +25,11 @@ export type Failure = {
   /** Human-readable, in the socket's language. */
   error: string;
   /** Stable machine-readable reason. */
-  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'unavailable' | 'server';
-  /** With `rateLimited`: seconds until a send will be accepted. */
+  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'busy' | 'unavailable' | 'server';
+  /**
+   * With `rateLimited`: seconds until a send will be accepted. With `busy` (the server's
+   * send queue is full; nothing was stored): milliseconds to wait before sending again.
+   */
   retryAfter?: number;
   /** With `invalid`, `notFound` or `self`: which part of the input is wrong. */
   field?: 'to' | 'content';
@@ -141,6 +144,10 @@ export interface InterServerEvents {
   userWritten: (userId: string) => void;
   /** A session was signed out: close the sockets opened under it. */
   endSession: (sessionId: string) => void;
+  /** A member's password changed (or the account went): close their sockets but those of `keepSessionId`. */
+  endUserSessions: (userId: string, keepSessionId: string | null) => void;
+  /** When each of these members last had a socket on the answering process (epoch ms; now while one is open). */
+  lastSeen: (userIds: string[], ack: (seen: Record<string, number>) => void) => void;
 }
 
 export interface SocketData {

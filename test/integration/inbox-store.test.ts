@@ -1,11 +1,18 @@
-// An inbox document stays bounded however many people a member talks with: see
-// MessageStore.trimInbox. Written against the store, on the real engine.
+// An inbox document stays bounded however many people a member talks with (see
+// MessageStore.trimInbox), and the header badge follows this process's writes at once.
+// Written against the storage, on the real engine.
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { connectDatabase } from '../../src/db/database.ts';
-import { encodeLast, entryKey, InboxModel, type InboxDoc, type InboxEntry } from '../../src/messaging/models.ts';
-import { INBOX_KEEP, MessageStore } from '../../src/messaging/store.ts';
+import { createLogger } from '../../src/log.ts';
+import { conversationId, encodeLast, entryKey, InboxModel, unreadTotalOf, type InboxDoc, type InboxEntry } from '../../src/messaging/models.ts';
+import { messageId } from '../../src/messaging/service.ts';
+import { createMessagingStorage, type MessagingStorage } from '../../src/messaging/storage.ts';
+import { INBOX_KEEP } from '../../src/messaging/store.ts';
 import { testDatabaseUri } from '../support/database.ts';
+
+const log = createLogger(loadConfig({ LOG_LEVEL: 'silent' }));
 
 beforeAll(async () => {
   await connectDatabase(testDatabaseUri('inboxtrim'));
@@ -14,11 +21,10 @@ afterAll(async () => {
   await mongoose.disconnect();
 });
 
-const owner = new mongoose.Types.ObjectId().toHexString();
 const otherId = (i: number) => `0000000000000000${String(i).padStart(8, '0')}`;
 
-/** An inbox with `count` conversations, the i-th last active at minute i; every tenth unread (2 each). */
-function seededInbox(count: number): InboxDoc {
+/** An inbox with `count` conversations, the i-th last active at minute i; every tenth has 2 unread. */
+function seededInbox(owner: string, count: number): InboxDoc {
   const e: Record<string, InboxEntry> = {};
   for (let i = 0; i < count; i++) {
     const at = new Date(Date.UTC(2026, 0, 1, 0, i));
@@ -26,60 +32,78 @@ function seededInbox(count: number): InboxDoc {
       conv: `c${i}`,
       user: otherId(i),
       username: `member${i}`,
-      unread: i % 10 === 0 ? 2 : 0,
+      r: 5,
+      k: i % 10 === 0 ? 3 : 5,
       last: encodeLast({ seq: 1, at, from: otherId(i), preview: `hello ${i}` }),
     };
   }
-  const unreadTotal = Object.values(e).reduce((sum, entry) => sum + (entry.unread ?? 0), 0);
-  return { _id: owner, unreadTotal, v: 1, e };
+  return { _id: owner, v: 7, e };
+}
+
+function send(storage: MessagingStorage, from: string, to: string, n: number) {
+  const clientId = `c-${from}-${n}-${Math.random()}`;
+  return storage.commit.submit({
+    message: { _id: messageId(from, clientId), conv: conversationId(from, to), from, to, content: `message ${n}`, createdAt: new Date(), clientId },
+    sender: { id: from, username: `u${from.slice(-4)}` },
+    recipient: { id: to, username: `u${to.slice(-4)}` },
+  });
 }
 
 describe('a member with very many conversations', () => {
-  it('keeps the most recent ones, read ones leaving first, and the unread total in step', async () => {
-    const seeded = seededInbox(INBOX_KEEP + 40);
+  it('keeps the most recent ones, read ones leaving first, and every unread one', async () => {
+    const owner = new mongoose.Types.ObjectId().toHexString();
+    const seeded = seededInbox(owner, INBOX_KEEP + 41);
     await InboxModel.collection.insertOne(seeded as never);
-    const store = new MessageStore();
-    const newcomer = { id: otherId(9999), username: 'newcomer' };
-    const message = { _id: 'm1', conv: 'cnew', seq: 1, from: newcomer.id, to: owner, content: 'hi there', createdAt: new Date(), clientId: 'x' };
+    const { store } = createMessagingStorage({ log });
 
-    const state = await store.recordInInbox(owner, newcomer, message, { incoming: true });
+    await store.trimInbox(owner, seeded);
 
     const after = (await InboxModel.findById(owner).lean<InboxDoc>())!;
     const keys = Object.keys(after.e ?? {});
     expect(keys).toHaveLength(INBOX_KEEP);
-    expect(keys).toContain(entryKey(newcomer.id));
-    // Every unread conversation stayed (there are 24 of them, well under the unread cap)…
-    for (let i = 0; i < INBOX_KEEP + 40; i += 10) expect(keys).toContain(entryKey(otherId(i)));
+    // Every unread conversation stayed (25 of them, well under the unread cap)…
+    for (let i = 0; i < INBOX_KEEP + 41; i += 10) expect(keys).toContain(entryKey(otherId(i)));
     // …and the ones that left are the oldest read ones.
     expect(keys).not.toContain(entryKey(otherId(1)));
-    expect(keys).toContain(entryKey(otherId(INBOX_KEEP + 39)));
-    const unreadInEntries = Object.values(after.e ?? {}).reduce((sum, entry) => sum + (entry.unread ?? 0), 0);
-    expect(after.unreadTotal).toBe(unreadInEntries);
-    expect(state.total).toBe(seeded.unreadTotal! + 1);
-    expect(state.count).toBe(1);
+    expect(keys).toContain(entryKey(otherId(INBOX_KEEP + 40)));
+    expect(unreadTotalOf(after)).toBe(unreadTotalOf(seeded));
+  });
+
+  it('trims nothing when the inbox changed since it was read (a message landed meanwhile)', async () => {
+    const owner = new mongoose.Types.ObjectId().toHexString();
+    const seeded = seededInbox(owner, INBOX_KEEP + 41);
+    await InboxModel.collection.insertOne(seeded as never);
+    const { store } = createMessagingStorage({ log });
+    // The write that lands between the read and the trim.
+    await InboxModel.updateOne({ _id: owner }, { $inc: { v: 1 } }).exec();
+
+    await store.trimInbox(owner, seeded);
+
+    expect(Object.keys((await InboxModel.findById(owner).lean<InboxDoc>())!.e ?? {})).toHaveLength(INBOX_KEEP + 41);
   });
 });
 
 describe('the header badge', () => {
-  const message = (to: string, seq: number) => ({ _id: `b${to}${seq}`, conv: `c${to}`, seq, from: otherId(1), to, content: 'hi', createdAt: new Date(), clientId: `c${seq}` });
-  const sender = { id: otherId(1), username: 'sender' };
-
   it("shows this process's own writes at once, and another process's after the cache time", async () => {
     const reader = new mongoose.Types.ObjectId().toHexString();
-    const here = new MessageStore({ badgeCacheMs: 60_000 });
-    const elsewhere = new MessageStore();
-    expect(await here.unreadTotal(reader)).toEqual({ total: 0, v: 0 });
+    const sender = new mongoose.Types.ObjectId().toHexString();
+    const here = createMessagingStorage({ log, badgeCacheMs: 60_000 });
+    const elsewhere = createMessagingStorage({ log });
+    expect(await here.store.unreadTotal(reader)).toEqual({ total: 0, v: 0 });
 
-    await here.recordInInbox(reader, sender, message(reader, 1), { incoming: true });
-    expect((await here.unreadTotal(reader)).total).toBe(1);
+    await send(here, sender, reader, 1);
+    expect((await here.store.unreadTotal(reader)).total).toBe(1);
 
     // Another process's write: remembered value until it expires (open tabs hear of it over their socket).
-    await elsewhere.recordInInbox(reader, sender, message(reader, 2), { incoming: true });
-    expect((await here.unreadTotal(reader)).total).toBe(1);
-    expect((await new MessageStore({ badgeCacheMs: 0 }).unreadTotal(reader)).total).toBe(2);
+    // (Two memory-counted storages on one conversation would number it twice: this one writes to another.)
+    const sender2 = new mongoose.Types.ObjectId().toHexString();
+    await send(elsewhere, sender2, reader, 2);
+    await elsewhere.views.flush(5000);
+    expect((await here.store.unreadTotal(reader)).total).toBe(1);
+    expect((await createMessagingStorage({ log }).store.unreadTotal(reader)).total).toBe(2);
 
     // Marking read here is seen here at once.
-    await here.markRead(reader, sender.id, undefined);
-    expect(await here.unreadTotal(reader)).toMatchObject({ total: 0 });
+    await here.store.markRead(reader, sender, conversationId(reader, sender), undefined);
+    expect(await here.store.unreadTotal(reader)).toMatchObject({ total: 1 });
   });
 });

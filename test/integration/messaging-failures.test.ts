@@ -1,7 +1,10 @@
 // When storing fails, a send is answered at once with a safe, clear error: never an ack
 // for a message that was not stored, never a crash, never internals.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { conversationId, MessageModel } from '../../src/messaging/models.ts';
+import { createLogger } from '../../src/log.ts';
+import { loadConfig } from '../../src/config.ts';
+import { conversationId, MessageBatchModel, MessageModel } from '../../src/messaging/models.ts';
+import { repairBatches } from '../../src/messaging/repair.ts';
 import { messageId } from '../../src/messaging/service.ts';
 import type { SendAck } from '../../src/realtime/events.ts';
 import { accepted, sendRaw, useTestServer } from '../support/messaging.ts';
@@ -14,35 +17,37 @@ const UNAVAILABLE = 'Messages cannot be stored right now, so nothing was sent. P
 const NOT_CONFIRMED = 'The database did not answer in time, so the message is not confirmed. Sending it again is safe: it will not be stored twice.';
 
 const running = useTestServer();
+const silentLog = createLogger(loadConfig({ LOG_LEVEL: 'silent' }));
 
-describe('a send that failed half way', () => {
-  // What an engine error (FerretDB's "database is locked" under load, a dropped
-  // connection) leaves behind: the message and its history page written, the inboxes not.
-  it('is finished by its resend: stored once, counted unread once, delivered once', async () => {
+describe('a batch cut short', () => {
+  // What a crash between storing a batch's messages and writing what derives from them
+  // leaves behind: its journal and its messages, no counts, no page, no inbox entries.
+  it('is finished by the repair: in history once, counted unread once; a resend then changes and delivers nothing', async () => {
     const server = running.current;
     const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
     const clientId = 'half-way-1';
-    const { store } = server.messaging;
+    const { counters, views } = server.storage;
     const conv = conversationId(alice.id, bob.id);
-    const seq = await store.allocateSeq(conv, [alice.id, bob.id].sort() as [string, string], new Date());
+    // The first seq of a new conversation, as the process that crashed had taken it.
+    const seq = 1;
     const half = { _id: messageId(alice.id, clientId), conv, seq, from: alice.id, to: bob.id, content: 'half way', createdAt: new Date(), clientId };
-    await store.insertMessage(half);
-    await store.appendToPage(half);
+    await MessageBatchModel.create({ _id: 'cut-short-1', at: new Date(), ids: [half._id], seqs: [seq], convs: [{ conv, to: seq }] });
+    await MessageModel.create(half);
+    expect((await bob.agent.get('/api/inbox')).body).toMatchObject({ total: 0, conversations: [] });
+
+    expect(await repairBatches({ counters, views, log: silentLog, timeoutMs: 5000 })).toBe(1);
+    expect(await MessageBatchModel.countDocuments({ _id: 'cut-short-1' })).toBe(0);
+    expect((await bob.agent.get('/api/inbox')).body).toMatchObject({ total: 1, conversations: [{ unread: 1, last: { preview: 'half way' } }] });
+    expect((await bob.agent.get(`/messages/${alice.username}/history`)).body.messages.map((m: { _id: string }) => m._id)).toEqual([half._id]);
 
     const [aliceSocket, bobSocket] = await Promise.all([connectAs(server.url, alice), connectAs(server.url, bob)]);
     const delivered = collect(bobSocket, 'sendback');
     const ack = accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'half way', client_id: clientId }));
-    expect(ack.message._id).toBe(half._id);
+    expect(ack.message).toMatchObject({ _id: half._id, seq });
     expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
-    expect(delivered.map((p) => p.message._id)).toEqual([half._id]);
-    expect((await bob.agent.get('/api/inbox')).body).toMatchObject({ total: 1, conversations: [{ unread: 1, last: { preview: 'half way' } }] });
-    expect((await bob.agent.get(`/messages/${alice.username}/history`)).body.messages.map((m: { _id: string }) => m._id)).toEqual([half._id]);
-
-    // Once finished, a further resend changes and delivers nothing.
-    accepted(await sendRaw(aliceSocket, { to_user: bob.id, content: 'half way', client_id: clientId }));
-    expect(await emitAck(bobSocket, 'adduser', bob.id)).toBe(true);
-    expect(delivered).toHaveLength(1);
+    expect(delivered).toEqual([]);
     expect((await bob.agent.get('/api/inbox')).body.total).toBe(1);
+    expect(await MessageModel.countDocuments({ clientId })).toBe(1);
   });
 });
 
@@ -145,9 +150,9 @@ describe('with the database stopped and started again under a running app', () =
       expect((await bob.agent.get('/api/inbox')).body.total).toBe(unreadBefore + 1);
       const history = await bob.agent.get(`/messages/${alice.username}/history`);
       expect(history.body.messages.filter((m: { _id: string }) => m._id === resent.message._id)).toHaveLength(1);
-      // One attempt numbered the message; the resend after it finished repaired nothing
-      // and only used up a number. A second writer racing the first would have used another.
-      expect(history.body.latestSeq - resent.message.seq).toBe(1);
+      // One attempt numbered and stored the message: it is the newest. A second writer
+      // racing the first would have stored another copy under a later number.
+      expect(history.body.latestSeq).toBe(resent.message.seq);
     },
   );
 });

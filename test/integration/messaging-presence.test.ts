@@ -41,7 +41,7 @@ describe('live presence', () => {
   it('says nothing about a member who has blocked the viewer', async () => {
     const [viewer, blocker] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
     await setBlocked(blocker.id, viewer.id, true);
-    await server.messaging.store.markBlockedBy(viewer.id, blocker.id, true);
+    await server.messaging.markBlockedBy(viewer.id, blocker.id, true);
     const blockerTab = await connectAs(server.url, blocker);
     const page = await connectAs(server.url, viewer);
     const events = collect(page, 'presence');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/database.ts';
 import { freePort } from '../../src/db/embedded.ts';
-import { fromPageEntry, InboxModel, MessageModel, MessagePageModel, pageId, pageNumber, type PageDoc } from '../../src/messaging/models.ts';
+import { fromPageEntry, InboxModel, MessageModel, MessagePageModel, pageEntries, pageId, pageNumber, unreadTotalOf, type InboxDoc, type PageDoc } from '../../src/messaging/models.ts';
 import type { MessageView, SendAck } from '../../src/realtime/events.ts';
 import mongoose from 'mongoose';
 import { startCuttableProxy } from '../support/cuttable-proxy.ts';
@@ -151,8 +151,8 @@ describe('shutdown', () => {
     for (const r of refused) expect(messages.some((m) => m.clientId === r.clientId)).toBe(false);
     for (const m of messages) {
       const page = await MessagePageModel.findById(pageId(m.conv, pageNumber(m.seq))).lean<PageDoc>();
-      expect(page?.m.map((entry) => fromPageEntry(entry)._id)).toContain(m._id);
+      expect(pageEntries(page).map((entry) => fromPageEntry(entry)._id)).toContain(m._id);
     }
-    expect((await InboxModel.findById(bob.id).lean())?.unreadTotal ?? 0).toBe(messages.length);
+    expect(unreadTotalOf(await InboxModel.findById(bob.id).lean<InboxDoc>())).toBe(messages.length);
   });
 });

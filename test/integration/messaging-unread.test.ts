@@ -55,9 +55,13 @@ describe('unread counts', () => {
     const done = nextEvent(bobSocket, 'unread', (p) => p.count === 5);
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((text) => send(aliceSocket, bob, text)));
     await done;
+    // Messages stored together are counted together: one update may cover several.
+    // However many there were, a higher version never carries a lower count.
     const byVersion = [...seen].sort((x, y) => x.v - y.v);
-    expect(new Set(seen.map((p) => p.v)).size).toBe(5);
-    expect(byVersion.map((p) => p.total)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(seen.map((p) => p.v)).size).toBe(seen.length);
+    const totals = byVersion.map((p) => p.total);
+    expect(totals).toEqual([...totals].sort((x, y) => x - y));
+    expect(totals.at(-1)).toBe(5);
   });
 });
 

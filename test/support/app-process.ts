@@ -14,6 +14,8 @@ export interface AppProcess {
   url: string;
   /** Sends SIGTERM; resolves with the exit code, or the signal that ended the process. */
   stop(): Promise<number | string | null>;
+  /** Kills the process (SIGKILL), as a crash would: no shutdown, nothing flushed. Resolves once it is gone. */
+  kill(): Promise<number | string | null>;
   /** What the process printed (its log). */
   output(): string;
 }
@@ -51,6 +53,12 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
     url: `http://127.0.0.1:${port}`,
     stop: async () => {
       stopChild(child);
+      const code = await exited;
+      await fs.rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       const code = await exited;
       await fs.rm(dataDir, { recursive: true, force: true });
       return code;

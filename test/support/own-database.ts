@@ -1,6 +1,6 @@
 // A database engine of the test's own, which the test can stop and start again under a
 // running app: same data directory, same port, so the app's driver finds it again.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export interface OwnDatabase {
    */
   freeze(): void;
   thaw(): void;
+  /** Kills the engine (SIGKILL) as a crash would, mid-write; `start()` brings it back on the same files. FerretDB only. */
+  kill(): Promise<void>;
   /** Stops the engine and deletes its files. */
   remove(): Promise<void>;
 }
@@ -49,8 +51,24 @@ export async function startOwnDatabase(): Promise<OwnDatabase> {
     uri,
     start,
     stop,
-    freeze: () => signal('SIGSTOP'),
+    freeze: () => {
+      signal('SIGSTOP');
+      // The signal lands when the kernel next stops the process: on a busy machine a
+      // command or two can still be answered before. Wait until it says stopped.
+      const stat = `/proc/${readFileSync(path.join(running!.dataDir, 'ferretdb.pid'), 'utf8').trim()}/stat`;
+      const until = Date.now() + 2000;
+      while (Date.now() < until && !/\) T /.test(readFileSync(stat, 'utf8'))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    },
     thaw: () => signal('SIGCONT'),
+    async kill() {
+      const pid = Number(readFileSync(path.join(running!.dataDir, 'ferretdb.pid'), 'utf8'));
+      signal('SIGKILL');
+      while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) await new Promise((resolve) => setTimeout(resolve, 10));
+      // What is left of the handle (its exit hook) goes with a stop that finds the engine gone.
+      const killed = running;
+      running = undefined;
+      await killed?.stop().catch(() => undefined);
+    },
     async remove() {
       if (running?.engine === 'ferretdb') signal('SIGCONT');
       await stop();
