@@ -17,6 +17,7 @@ import { memoryScenario } from './scenarios/memory.ts';
 import { messagingScenario } from './scenarios/messaging.ts';
 import { pagesScenario } from './scenarios/pages.ts';
 import { relayScenario } from './scenarios/relay.ts';
+import { searchScenario } from './scenarios/search.ts';
 
 type Scenario = (options: BenchOptions, progress: (line: string) => void) => Promise<ScenarioReport>;
 
@@ -27,6 +28,7 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   database: (options, progress) => databaseScenario(options, progress),
   pages: (options, progress) => pagesScenario(options, progress),
   growth: growthScenario,
+  search: searchScenario,
 };
 
 /** Measurements the issue asks for that no scenario makes yet (none now). */

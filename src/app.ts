@@ -25,6 +25,11 @@ import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
+import type { ForumListener } from './forum/service.ts';
+import { notificationsBadge, notificationsRouter } from './notifications/routes.ts';
+import type { NotificationsService } from './notifications/service.ts';
+import { searchRouter } from './search/routes.ts';
+import type { SearchIndex } from './search/search-index.ts';
 import type { Mail } from './mail/index.ts';
 import { unsubscribeRouter } from './mail/unsubscribe.ts';
 import { passwordRouter } from './settings/password-routes.ts';
@@ -56,6 +61,11 @@ export interface AppDeps {
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  notifications: NotificationsService;
+  /** The one search module: the forum's posts and replies here, members' messages (issue 12) too. */
+  search: SearchIndex;
+  /** Hears every stored forum write: notifications, mentions, the search index (server.ts). */
+  onForumWrite?: ForumListener;
   /** Closes every socket of a member on any process, but those of `keepSessionId` (password changed). */
   endUserSessions?: (userId: string, keepSessionId?: string) => void;
   /** Mail (src/mail): password resets, address confirmations. */
@@ -76,6 +86,8 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.env === 'production') app.enable('view cache');
   // Every view that shows a user shows their avatar (views/partials/avatar.ejs).
   app.locals.avatarUrl = avatarUrl;
+  // The header's bell tells the browser's mention links the same limit (public/js/mentions.js).
+  app.locals.mentionsPerText = config.limits.mentionsPerText;
 
   app.use(securityHeaders(config));
 
@@ -116,15 +128,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(csrf.protection);
   app.use(currentUser(deps.readUser));
   app.use(unreadBadge(deps.messaging));
+  app.use(notificationsBadge(deps.notifications));
 
   app.use(accountsRouter(deps));
   app.use(passwordRouter(deps));
   app.use(settingsRouter(deps));
   app.use(profilesRouter());
-  const forum = createForumService({ readCacheMs: config.readCacheMs, log, writeLock: deps.writeLock });
+  const forum = createForumService({ readCacheMs: config.readCacheMs, log, writeLock: deps.writeLock, onWrite: deps.onForumWrite });
   app.use(forumRouter(deps, forum));
   app.use(moderationRouter(deps, forum));
   app.use(messagingRouter(deps));
+  app.use(notificationsRouter(deps.notifications));
+  app.use(searchRouter({ index: deps.search, limiter: deps.limiters.search }));
 
   app.use((_req, _res, next) => next(new NotFoundError()));
 

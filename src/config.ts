@@ -64,6 +64,8 @@ const envSchema = z.object({
   POST_TITLE_MAX_LENGTH: positiveInt.max(1000).default(120),
   // 5000 characters of Chinese are 45 KB once form-encoded: inside BODY_LIMIT_BYTES.
   POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
+  MENTIONS_PER_TEXT: positiveInt.max(50).default(5),
+  SEARCH_RATE: rate.prefault('30/1m'),
   READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   HEALTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
@@ -149,6 +151,9 @@ export interface Config {
     postTitleMaxLength: number;
     /** Characters in a post's or a reply's body. */
     postMaxLength: number;
+    /** @mentions in one post, reply or message that link and notify; the rest stay plain text. */
+    mentionsPerText: number;
+    searchRate: Rate;
     bodyLimitBytes: number;
     formFieldLimit: number;
     socketMaxBufferBytes: number;
@@ -242,6 +247,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       socketsPerMember: e.SOCKETS_PER_MEMBER,
       postTitleMaxLength: e.POST_TITLE_MAX_LENGTH,
       postMaxLength: e.POST_MAX_LENGTH,
+      mentionsPerText: e.MENTIONS_PER_TEXT,
+      searchRate: e.SEARCH_RATE,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       formFieldLimit: e.FORM_FIELD_LIMIT,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,

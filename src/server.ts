@@ -27,6 +27,11 @@ import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
 import { sweepTokensEvery } from './settings/tokens.ts';
 import { migrateForum } from './forum/migrate.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
+import { forumNotices } from './notifications/forum-notices.ts';
+import { messageNotices, type MessageNotices } from './notifications/message-notices.ts';
+import { createNotificationsService, type NotificationsService } from './notifications/service.ts';
+import { forumIndexer } from './search/forum-index.ts';
+import { createSearchIndex, type SearchIndex } from './search/search-index.ts';
 
 export interface RunningServer {
   url: string;
@@ -35,6 +40,10 @@ export interface RunningServer {
   io: IoServer;
   realtime: Realtime;
   messaging: MessagingService;
+  notifications: NotificationsService;
+  /** For the chat: message requests and mentions in group conversations (notifications/message-notices.ts). */
+  messageNotices: MessageNotices;
+  search: SearchIndex;
   /** The storage behind messaging (tests drive its repair and its queue). */
   storage: MessagingStorage;
   db: Database;
@@ -74,6 +83,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
   const bound: { realtime?: Realtime; unreadMail?: UnreadMail; lastSeen?: LastSeen } = {};
+  const notifications = createNotificationsService({
+    notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+    log,
+    readCacheMs: config.readCacheMs,
+    writeLock,
+    exclusiveWrites: db.isFerretDB,
+  });
+  const notices = forumNotices({ notifications, mentionsPerText: config.limits.mentionsPerText, log });
+  const chatNotices = messageNotices({ notifications, mentionsPerText: config.limits.mentionsPerText });
+  const search = createSearchIndex({ log, writeLock, exclusiveWrites: db.isFerretDB });
+  const indexer = forumIndexer(search);
   const { limits } = config;
   const storage = createMessagingStorage({
     log,
@@ -122,6 +142,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    notifications,
+    search,
+    onForumWrite: async (write) => {
+      await indexer(write);
+      await notices(write);
+    },
     endUserSessions: (userId, keepSessionId) => bound.realtime?.endUserSessions(userId, keepSessionId),
     mail,
     closeUserSockets: (userId) => bound.realtime?.endUser(userId),
@@ -197,12 +223,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await stopped;
       stopDraining();
       await session.store.close().catch(() => undefined);
+      // Texts queued for the search index are written before the database goes.
+      await search.idle();
       // After Socket.IO (its adapter unsubscribes) and the last request (rate limits, locks).
       await redis?.close();
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, storage, db, mail, unreadMail, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, storage, notifications, messageNotices: chatNotices, search, db, mail, unreadMail, redis, writeLock, close };
 }
 
 /**

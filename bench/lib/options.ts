@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages', 'growth'] as const;
+export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages', 'growth', 'search'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface BenchOptions {
@@ -52,6 +52,14 @@ export interface BenchOptions {
     warmupSeconds: number;
     seconds: number;
   };
+  search: {
+    smallTexts: number;
+    largeTexts: number;
+    /** MiniSearch is built in memory only up to this many texts. */
+    miniSearchMaxTexts: number;
+    queriesPerKind: number;
+    incrementalTexts: number;
+  };
 }
 
 /**
@@ -81,11 +89,12 @@ function scenarioList(raw: string | undefined): ScenarioId[] {
 }
 
 /**
- * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages,growth a subset;
+ * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages,growth,search a subset;
  * BENCH_OUT a directory for the report (default docs/); BENCH_DEADLINE_S the whole run's limit;
  * BENCH_SCALE multiplies every measuring window (0.1 … 5); BENCH_QUIET_WAIT_S how long each
  * scenario may wait for a quiet machine (default 30, 0 in quick mode); BENCH_GROWTH_MESSAGES the
  * growth scenario's large size (default 1 M) and BENCH_GROWTH_CONVERSATIONS its crowded inbox (10 k);
+ * BENCH_SEARCH_TEXTS the search scenario's large size (default 1 M), BENCH_SEARCH_MINISEARCH_TEXTS up to which size MiniSearch is built too;
  * BENCH_CHILD_NODE_ARGS extra node flags for the measured servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<BenchOptions> = {}): BenchOptions {
@@ -124,6 +133,13 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
       connections: 16,
       warmupSeconds: quick ? 0.5 : 2,
       seconds: Math.max(1, Math.round((quick ? 1 : 8) * scale)),
+    },
+    search: {
+      smallTexts: quick ? 2_000 : 10_000,
+      largeTexts: number(env, 'BENCH_SEARCH_TEXTS', quick ? 20_000 : 1_000_000, 10_000, 2_000_000),
+      miniSearchMaxTexts: number(env, 'BENCH_SEARCH_MINISEARCH_TEXTS', quick ? 20_000 : 100_000, 0, 2_000_000),
+      queriesPerKind: quick ? 3 : 20,
+      incrementalTexts: quick ? 50 : 200,
     },
   };
   return { ...options, ...overrides };

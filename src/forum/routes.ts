@@ -12,6 +12,7 @@ import type { BoardView } from './boards.ts';
 import { REPLIES_PER_PAGE, type Post, type Reply } from './model.ts';
 import { boardCursor, forumSchemas, pageNumber, postId } from './schemas.ts';
 import { boardOf, pageCount, type Author, type ForumService, type FoundReply } from './service.ts';
+import { linkMentions } from '../mentions/render.ts';
 import { quoteText, renderText } from './text.ts';
 
 interface FormError {
@@ -102,7 +103,7 @@ export function forumRouter(deps: AppDeps, forum: ForumService): Router {
       post,
       board: board && { slug: board.slug, name: boardName(req, board) },
       replies,
-      renderText,
+      renderText: (text: string) => linkMentions(renderText(text), limits.mentionsPerText),
       postHref,
       mayChange: (authorId: { toString(): string }) => mayChange(req, authorId),
       isModerator: isModerator(req.user),

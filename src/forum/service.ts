@@ -32,6 +32,22 @@ export interface Author {
   username: string;
 }
 
+/**
+ * What was just written, for the features that follow the forum (notifications,
+ * mentions, the search index). Edits and deletes are announced the same way, so the
+ * search index stays true to what the forum shows.
+ */
+export type ForumWrite =
+  | { kind: 'post'; postId: string; title: string; body: string; author: Author; createdAt: Date }
+  | { kind: 'reply'; postId: string; postTitle: string; postAuthorId: string; replyId: string; page: number; body: string; author: Author; createdAt: Date }
+  | { kind: 'postEdited'; postId: string; title: string; body: string; author: Author; createdAt: Date }
+  | { kind: 'replyEdited'; postId: string; postTitle: string; replyId: string; page: number; body: string; author: Author; createdAt: Date }
+  | { kind: 'postDeleted'; postId: string }
+  | { kind: 'replyDeleted'; postId: string; replyId: string };
+
+/** Hears every forum write once it is stored; it must not throw (see notifications/forum-notices.ts). */
+export type ForumListener = (write: ForumWrite) => Promise<void>;
+
 export interface Paged<T> {
   items: T[];
   page: number;
@@ -70,7 +86,8 @@ interface ReplyPageDoc {
   version?: number | null;
 }
 
-export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock }) {
+export function createForumService(deps: { readCacheMs: number; log: Logger; writeLock?: KeyLock; onWrite?: ForumListener }) {
+  const written = (write: ForumWrite) => deps.onWrite?.(write);
   const cache = createReadCache({ ttlMs: deps.readCacheMs, maxEntries: 2000 });
   const writes = createSerialWrites({ lock: deps.writeLock });
 
@@ -173,9 +190,10 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
 
     findReply,
 
-    createPost(author: Author, input: { title: string; body: string; board?: mongoose.Types.ObjectId }): Promise<string> {
-      return writes.run(FORUM_WRITES, async () => {
-        const now = new Date();
+    async createPost(author: Author, input: { title: string; body: string; board?: mongoose.Types.ObjectId }): Promise<string> {
+      const now = new Date();
+      const { title, body } = input;
+      const id = await writes.run(FORUM_WRITES, async () => {
         const post = await PostModel.create({
           title: input.title,
           body: input.body,
@@ -190,12 +208,14 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
         await listsAfterWrite(post.toObject() as Post, 'new');
         return post._id.toString();
       });
+      await written({ kind: 'post', postId: id, title, body, author, createdAt: now });
+      return id;
     },
 
     /** Where the new reply landed, or null when the post does not exist. */
-    addReply(author: Author, postId: string, body: string): Promise<{ replyId: string; page: number } | null> {
-      return writes.run(FORUM_WRITES, async () => {
-        const now = new Date();
+    async addReply(author: Author, postId: string, body: string): Promise<{ replyId: string; page: number } | null> {
+      const now = new Date();
+      const added = await writes.run(FORUM_WRITES, async () => {
         const post = await PostModel.findByIdAndUpdate(
           postId,
           { $inc: { replyCount: 1 }, $set: { lastActivityAt: now } },
@@ -218,34 +238,29 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
         await writeUser(author.id, () => UserModel.updateOne({ _id: author.id }, { $inc: { replyCount: 1 } }).exec());
         cache.invalidate(`replies:${postId}:`);
         await listsAfterWrite(post, 'activity');
-        return { replyId: replyId.toString(), page };
+        return { replyId: replyId.toString(), page, post };
       });
+      if (!added) return null;
+      const { replyId, page, post } = added;
+      await written({ kind: 'reply', postId, postTitle: post.title, postAuthorId: post.authorId.toString(), replyId, page, body, author, createdAt: now });
+      return { replyId, page };
     },
 
-    editPost(postId: string, input: { title: string; body: string }): Promise<Post | null> {
-      return changePost(postId, { $set: { title: input.title, body: input.body, editedAt: new Date() } });
+    async editPost(postId: string, input: { title: string; body: string }): Promise<Post | null> {
+      const post = await changePost(postId, { $set: { title: input.title, body: input.body, editedAt: new Date() } });
+      if (post) {
+        const author = { id: post.authorId.toString(), username: post.authorName };
+        await written({ kind: 'postEdited', postId, title: input.title, body: input.body, author, createdAt: post.createdAt });
+      }
+      return post;
     },
 
     /** A post with replies keeps them under "post deleted"; one without goes altogether. */
-    deletePost(post: Post): Promise<'kept' | 'removed'> {
+    async deletePost(post: Post): Promise<'kept' | 'removed'> {
       const postId = post._id.toString();
-      if (post.replyCount > 0) {
-        return changePost(postId, { $set: { title: '', body: '', deletedAt: new Date() } }).then(() => 'kept' as const);
-      }
-      return writes.run(FORUM_WRITES, async () => {
-        // Only while still without replies: one that lands meanwhile keeps the post.
-        const gone = await PostModel.findOneAndDelete({ _id: postId, replyCount: 0 }).lean<Post>().exec();
-        if (!gone) {
-          await PostModel.updateOne({ _id: postId }, { $set: { title: '', body: '', deletedAt: new Date() } }).exec();
-          const kept = await PostModel.findById(postId).lean<Post>().exec();
-          if (kept) await listsAfterWrite(kept, 'edit');
-          return 'kept';
-        }
-        const authorId = gone.authorId.toString();
-        await writeUser(authorId, () => UserModel.updateOne({ _id: authorId }, { $inc: { postCount: -1 } }).exec());
-        await listsAfterWrite(gone, 'removed');
-        return 'removed';
-      });
+      const outcome = await removePost(post);
+      await written({ kind: 'postDeleted', postId });
+      return outcome;
     },
 
     /** Moderators: hide (or show again) and lock (or unlock). */
@@ -253,16 +268,54 @@ export function createForumService(deps: { readCacheMs: number; log: Logger; wri
       return changePost(postId, { $set: flags });
     },
 
-    editReply(found: FoundReply, body: string): Promise<boolean> {
-      return changeReply(found, (r) => ({ ...r, body, editedAt: new Date() }));
+    async editReply(found: FoundReply, body: string): Promise<boolean> {
+      const changed = await changeReply(found, (r) => ({ ...r, body, editedAt: new Date() }));
+      if (changed) {
+        const post = await PostModel.findById(found.postId, { title: 1 }).lean<Pick<Post, 'title'>>().exec();
+        const { reply } = found;
+        await written({
+          kind: 'replyEdited',
+          postId: found.postId,
+          postTitle: post?.title ?? '',
+          replyId: reply._id.toString(),
+          page: found.page,
+          body,
+          author: { id: reply.authorId.toString(), username: reply.authorName },
+          createdAt: reply.createdAt,
+        });
+      }
+      return changed;
     },
 
-    deleteReply(found: FoundReply): Promise<boolean> {
-      return changeReply(found, (r) => ({ ...r, body: '', deletedAt: new Date() }));
+    async deleteReply(found: FoundReply): Promise<boolean> {
+      const changed = await changeReply(found, (r) => ({ ...r, body: '', deletedAt: new Date() }));
+      if (changed) await written({ kind: 'replyDeleted', postId: found.postId, replyId: found.reply._id.toString() });
+      return changed;
     },
 
     setReplyHidden(found: FoundReply, hidden: boolean): Promise<boolean> {
       return changeReply(found, (r) => ({ ...r, hidden }));
     },
   };
+
+  function removePost(post: Post): Promise<'kept' | 'removed'> {
+    const postId = post._id.toString();
+    if (post.replyCount > 0) {
+      return changePost(postId, { $set: { title: '', body: '', deletedAt: new Date() } }).then(() => 'kept' as const);
+    }
+    return writes.run(FORUM_WRITES, async () => {
+      // Only while still without replies: one that lands meanwhile keeps the post.
+      const gone = await PostModel.findOneAndDelete({ _id: postId, replyCount: 0 }).lean<Post>().exec();
+      if (!gone) {
+        await PostModel.updateOne({ _id: postId }, { $set: { title: '', body: '', deletedAt: new Date() } }).exec();
+        const kept = await PostModel.findById(postId).lean<Post>().exec();
+        if (kept) await listsAfterWrite(kept, 'edit');
+        return 'kept';
+      }
+      const authorId = gone.authorId.toString();
+      await writeUser(authorId, () => UserModel.updateOne({ _id: authorId }, { $inc: { postCount: -1 } }).exec());
+      await listsAfterWrite(gone, 'removed');
+      return 'removed';
+    });
+  }
 }

@@ -23,6 +23,7 @@ export interface Limiters {
   post: Limiter;
   report: Limiter;
   preview: Limiter;
+  search: Limiter;
   block: Limiter;
   suggest: Limiter;
   watchPresence: Limiter;
@@ -81,6 +82,7 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     post: make('post', limits.postRate),
     report: make('report', limits.reportRate),
     preview: make('preview', limits.previewRate),
+    search: make('search', limits.searchRate),
     block: make('block', limits.blockRate),
     suggest: make('suggest', limits.suggestRate),
     watchPresence: make('watch-presence', limits.watchPresenceRate),

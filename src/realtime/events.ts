@@ -128,6 +128,14 @@ export interface ServerToClientEvents {
   read: (payload: ReadPayload) => void;
   presence: (payload: PresencePayload) => void;
   typing: (payload: TypingPayload) => void;
+  /** The member's unread notifications changed (notifications/service.ts). */
+  notifications: (payload: NotificationsPayload) => void;
+}
+
+export interface NotificationsPayload {
+  unread: number;
+  /** Ignore a payload whose v is lower than one already applied. */
+  v: number;
 }
 
 /** Between app processes (scale-out), through the Socket.IO adapter. */

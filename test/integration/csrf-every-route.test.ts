@@ -67,6 +67,7 @@ const CASES: Case[] = [
   { route: '/messages/:username/read', signedIn: true, form: async () => ({ path: `/messages/${other.username}/read`, fields: { upTo: '1' } }) },
   { route: '/users/:username/block', signedIn: true, form: async () => ({ path: `/users/${other.username}/block`, fields: { back: 'profile' } }) },
   { route: '/users/:username/unblock', signedIn: true, form: async () => ({ path: `/users/${other.username}/unblock`, fields: { back: 'profile' } }) },
+  { route: '/notifications/read', signedIn: true, form: async () => ({ path: '/notifications/read', fields: {} }) },
   { route: '/password/forgot', signedIn: false, okStatus: 200, form: async () => ({ path: '/password/forgot', fields: { email: `${uniqueUsername('csrf')}@example.test` } }) },
   {
     route: '/password/reset/:token',
