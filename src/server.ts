@@ -119,7 +119,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), typingSocketFeature({ readUser, log })] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), typingSocketFeature({ readUser, log, groups: messaging.groups })] });
   bound.realtime = realtime;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
@@ -127,6 +127,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (where === 'here') io.serverSideEmit('userWritten', userId);
   });
   io.on('userWritten', (userId) => userWrittenElsewhere(String(userId)));
+  // The same for a group's members (messaging/groups.ts).
+  if (redis) messaging.groups.onWritten((conv) => io.serverSideEmit('groupWritten', conv));
+  io.on('groupWritten', (conv) => messaging.groups.forget(String(conv)));
   // Commands on one connection run in order: once this answers, the adapter's
   // subscriptions are live and the other processes count this one.
   await redis?.sub.ping();

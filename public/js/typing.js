@@ -79,5 +79,61 @@
     };
   }
 
-  Parley.typing = { attach };
+  /**
+   * The same for a group's page: says it with `conversation`, and shows who of the group
+   * is typing ("<name> is typing…", one line per name in the page's language).
+   */
+  function attachGroup(group) {
+    const ns = `.typing${++attached}`;
+    const $indicator = group.$root.find('[data-typing]');
+    let saidTyping = false;
+    let lastSaid = 0;
+    const typists = new Map(); // user id → { name, timer }
+
+    const say = (typing) => {
+      saidTyping = typing;
+      lastSaid = Date.now();
+      socket.emit('typing', { conversation: group.id, typing }, () => undefined);
+    };
+    const boxHasText = () => String(group.$textarea.val() || '').trim() !== '';
+    const update = () => {
+      if (boxHasText()) {
+        if (!saidTyping || Date.now() - lastSaid >= REFRESH_MS) say(true);
+      } else if (saidTyping) say(false);
+    };
+    const stop = () => {
+      if (saidTyping) say(false);
+    };
+    const render = () => {
+      const names = [...typists.values()].map((t) => group.str('typing', { name: t.name }));
+      $indicator.text(names.join(' ')).prop('hidden', names.length === 0);
+    };
+    const forget = (id) => {
+      const t = typists.get(id);
+      if (t) clearTimeout(t.timer);
+      typists.delete(id);
+      render();
+    };
+
+    group.$textarea.on(`input${ns}`, update).on(`blur${ns}`, stop);
+    group.$root.on(`parley:group-sent${ns}`, stop);
+    $doc.on(`parley:groupmsg${ns}`, (_e, data) => {
+      if (data.message.conversation === group.id) forget(data.message.from);
+    });
+    socket.on('typing', (data) => {
+      if (!data || data.conversation !== group.id || !data.user || data.user._id === Parley.me) return;
+      if (!data.typing) return forget(data.user._id);
+      const was = typists.get(data.user._id);
+      if (was) clearTimeout(was.timer);
+      typists.set(data.user._id, { name: data.user.username, timer: setTimeout(() => forget(data.user._id), 2 * REFRESH_MS) });
+      render();
+    });
+    $doc.on(`parley:reconnect${ns}`, () => {
+      for (const id of [...typists.keys()]) forget(id);
+      saidTyping = false;
+      update();
+    });
+  }
+
+  Parley.typing = { attach, attachGroup };
 })();
