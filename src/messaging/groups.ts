@@ -195,6 +195,31 @@ export function createGroups(deps: GroupsDeps) {
     return rows.filter((r): r is GroupSummary => r !== null);
   }
 
+  /**
+   * Members' new unread counts, once per group per turn of the event loop however many of
+   * its messages a batch stored: the latest counts win (they only grow).
+   */
+  const unreadDue = new Map<string, { title: string; members: Set<string>; counts: ConversationCounts }>();
+  function unreadLater(conv: string, title: string, members: string[], counts: ConversationCounts) {
+    const due = unreadDue.get(conv);
+    if (due) {
+      for (const m of members) due.members.add(m);
+      if (counts.n >= due.counts.n) due.counts = counts;
+      return;
+    }
+    unreadDue.set(conv, { title, members: new Set(members), counts });
+    setImmediate(() => {
+      const now = unreadDue.get(conv)!;
+      unreadDue.delete(conv);
+      for (const member of now.members) {
+        void store
+          .unreadTotal(member, { conv, counts: now.counts })
+          .then(({ total, v }) => notify([member], 'unread', { v, total, user: { _id: conv, username: now.title }, conversation: conv, count: groupUnreadOf(now.counts, member) }))
+          .catch(() => undefined);
+      }
+    });
+  }
+
   /** The group, when `userId` is a member of it now. */
   async function isMember(conv: string, userId: string): Promise<ConversationDoc | null> {
     const doc = await readGroup(conv);
@@ -318,15 +343,7 @@ export function createGroups(deps: GroupsDeps) {
       const hearing = others.filter((_, i) => users[i] && !isBlockedBy(users[i]!, sender.id));
       notify(hearing, 'sendback', payload);
       notify([sender.id], 'sendback', payload, { except: sender.origin });
-      const known = counts && { conv: message.conv, counts };
-      for (const member of hearing) {
-        void store
-          .unreadTotal(member, known)
-          .then(({ total, v }) =>
-            notify([member], 'unread', { v, total, user: { _id: message.conv, username: group.title }, conversation: message.conv, count: counts ? groupUnreadOf(counts, member) : 0 }),
-          )
-          .catch(() => undefined);
-      }
+      if (counts) unreadLater(message.conv, group.title, hearing, counts);
       return { group, hearing };
     },
 
