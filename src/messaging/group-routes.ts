@@ -2,12 +2,12 @@
 // JSON for the browser's catch-up, and the forms to write without JavaScript, add members
 // and leave. Each form carries the CSRF token; the session decides who acts.
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { NotFoundError, ValidationError } from '../http/errors.ts';
+import { HttpError, NotFoundError, ValidationError } from '../http/errors.ts';
 import { flash, requireUser } from '../http/locals.ts';
 import { splitNames } from './groups.ts';
 import type { Party } from './message-view.ts';
 import { isGroupConversation } from './models.ts';
-import { firstIssue, historyQuerySchema } from './schemas.ts';
+import { firstIssue, historyQuerySchema, seqCursor } from './schemas.ts';
 import type { MessagingService, Refusal } from './service.ts';
 
 export const REFUSAL_STATUS: Record<Refusal['code'], number> = {
@@ -48,12 +48,7 @@ export function groupRouter(deps: { messaging: MessagingService; maxLength: numb
     const before = req.method === 'GET' ? query.data.before : undefined;
     const page = await groups.page(me(req), conv, { before });
     if (!page) throw new NotFoundError('groups.error.notFound');
-    const newest = page.messages.at(-1)?.seq;
-    // Opening the newest page is reading it, as in a pair.
-    if (before === undefined && newest !== undefined) {
-      const state = await groups.markRead(me(req), conv, newest);
-      if (state.ok) res.locals.unreadTotal = state.total;
-    }
+    // A GET only reads (a prefetch must not send receipts): the page's script marks what it shows read (group.js).
     res.status(status).render('messages/group', {
       title: page.group.title,
       page,
@@ -73,6 +68,18 @@ export function groupRouter(deps: { messaging: MessagingService; maxLength: numb
     if (result.ok) return res.redirect(303, path(String(req.params.id)));
     if (result.code === 'notFound') throw new NotFoundError('groups.error.notFound');
     await render(req, res, REFUSAL_STATUS[result.code], { error: req.t(result.error, result.vars), content });
+  });
+
+  // Marking read without JavaScript (the page's GET only reads).
+  router.post('/messages/c/:id/read', requireUser, groupParam, async (req, res) => {
+    const upTo = seqCursor.safeParse(formField(req.body, 'upTo'));
+    if (!upTo.success) throw new ValidationError(firstIssue(upTo.error));
+    const result = await messaging.markRead(me(req), { conversation: String(req.params.id), upTo: upTo.data });
+    if (!result.ok) {
+      if (result.code === 'notFound') throw new NotFoundError('groups.error.notFound');
+      throw new HttpError(REFUSAL_STATUS[result.code], result.error);
+    }
+    res.redirect(303, path(String(req.params.id)));
   });
 
   router.get('/messages/c/:id/history', groupParam, async (req, res) => {

@@ -354,7 +354,8 @@ export function createGroups(deps: GroupsDeps) {
       await store.views.written({ conv });
       const result = await store.counters.markRead(conv, reader.id, upTo);
       const key = entryKey(reader.id);
-      const readTo = upTo ?? result.last;
+      // Never past the last stored message: a forged upTo cannot show future messages as seen.
+      const readTo = Math.min(upTo ?? result.last, result.last);
       if (result.changed) {
         await store.serial.run(`conv:${conv}`, () => ConversationModel.updateOne({ _id: conv }, { $max: { [`readN.${key}`]: result.readN, [`readSeq.${key}`]: readTo } }).exec());
       }
