@@ -102,6 +102,20 @@ describe('group conversations', () => {
     expect(page.text).toContain(`Seen by: ${bob.username}`);
   });
 
+  it('a GET of the page marks nothing read (a prefetch sends no receipt); a forged upTo is held to the last message', async () => {
+    const { alice, bob, conv } = await threeMembers();
+    const aliceTab = await connectAs(url(), alice);
+    const receipts = collect(aliceTab, 'read');
+    expect((await bob.agent.get(`/messages/c/${conv}`)).status).toBe(200);
+    expect(await badge(bob)).toBe(1);
+    const bobTab = await connectAs(url(), bob);
+    const receipt = nextEvent(aliceTab, 'read', (p) => p.conversation === conv && p.user === bob.id);
+    await emitAck(bobTab, 'markread', { conversation: conv, upTo: 1_000_000 });
+    expect((await receipt).upTo).toBe(1);
+    expect(receipts).toHaveLength(1);
+    expect((await alice.agent.get(`/messages/c/${conv}/history`)).body.readSeq[bob.id]).toBe(1);
+  });
+
   it('a resend with the same client id is stored once and delivered once', async () => {
     const { alice, bob, conv } = await threeMembers();
     const [aliceTab, bobTab] = await Promise.all([connectAs(url(), alice), connectAs(url(), bob)]);
