@@ -228,6 +228,11 @@ export function createGroups(deps: GroupsDeps) {
 
   return {
     readGroup,
+    /** Everyone in these groups (from the kept copies). */
+    async membersOf(groupIds: string[]): Promise<string[]> {
+      const docs = await Promise.all(groupIds.map(readGroup));
+      return docs.flatMap((doc) => doc?.participants ?? []);
+    },
     groupView,
     summaries,
     /** Called with a group's id whenever its members change here. */

@@ -75,7 +75,7 @@ export function createMessagingService(deps: MessagingDeps) {
     markReadWith: readState.markReadWith,
     history: createHistory({ store, isOnline }),
     inbox: createInbox({ store, whoIsOnline, groups: groups.summaries }),
-    watchablePresence: createPresenceWatch({ store, whoIsOnline }),
+    watchablePresence: createPresenceWatch({ store, whoIsOnline, groupMembers: groups.membersOf }),
     unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
     markBlockedBy: (owner: string, blockerId: string, blocked: boolean) => store.markBlockedBy(owner, blockerId, blocked),
     findOther,

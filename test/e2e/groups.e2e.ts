@@ -49,6 +49,8 @@ test('three people: a group started by typing names, messages live for all, seen
   await ming.page.goto(groupPath);
   await waitForRealtime(ming.page);
   await expect.poll(() => unreadInHeader(ming.page)).toBe(0);
+  // The others' online dots, live on the group's page.
+  await expect.poll(() => ming.page.locator('[data-group-members] [data-online-dot][data-online]').count()).toBe(2);
   await expect.poll(() => seen.textContent()).toBe('Seen by 2 of 2');
   // The names on focus, for a keyboard or screen reader: the element takes focus and names them.
   await seen.focus();
