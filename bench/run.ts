@@ -12,6 +12,7 @@ import { otherProcessesCpu, sampleCpuAccount, stopAllChildren, waitForQuietMachi
 import { renderMarkdown, type PendingMeasurement, type ScenarioConditions } from './lib/report.ts';
 import type { ScenarioReport } from './lib/report-model.ts';
 import { databaseScenario } from './scenarios/database.ts';
+import { groupsScenario } from './scenarios/groups.ts';
 import { growthScenario } from './scenarios/growth.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { messagingScenario } from './scenarios/messaging.ts';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   pages: (options, progress) => pagesScenario(options, progress),
   growth: growthScenario,
   search: searchScenario,
+  groups: groupsScenario,
 };
 
 /** Measurements the issue asks for that no scenario makes yet (none now). */

@@ -47,6 +47,8 @@ const envSchema = z.object({
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   MESSAGE_MAX_LENGTH: positiveInt.max(100_000).default(2000),
   MESSAGE_RATE: rate.prefault('30/30s'),
+  GROUP_MAX_MEMBERS: positiveInt.min(3).max(100).default(20),
+  GROUP_RATE: rate.prefault('20/1h'),
   LOGIN_RATE_PER_IP: rate.prefault('30/15m'),
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
@@ -137,6 +139,10 @@ export interface Config {
     rateLimitsEnabled: boolean;
     messageMaxLength: number;
     messageRate: Rate;
+    /** Members of a group conversation at most, its creator included. */
+    groupMaxMembers: number;
+    /** Groups started and members added, per user. */
+    groupRate: Rate;
     loginRatePerIp: Rate;
     loginRatePerAccount: Rate;
     registerRate: Rate;
@@ -235,6 +241,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitsEnabled: e.RATE_LIMITS === 'on',
       messageMaxLength: e.MESSAGE_MAX_LENGTH,
       messageRate: e.MESSAGE_RATE,
+      groupMaxMembers: e.GROUP_MAX_MEMBERS,
+      groupRate: e.GROUP_RATE,
       loginRatePerIp: e.LOGIN_RATE_PER_IP,
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,

@@ -167,7 +167,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log }), (socket) => bound.lastSeen?.feature(socket)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log, groups: messaging.groups }), (socket) => bound.lastSeen?.feature(socket)] });
   bound.realtime = realtime;
   bound.lastSeen = createLastSeen(realtime.io, { forgetAfterMs: 2 * (config.mail.unreadDelayMs + config.mail.unreadIntervalMs), withPeers: Boolean(redis) });
   const unreadMail = createUnreadMail({
@@ -187,6 +187,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (where === 'here' && redis) io.serverSideEmit('userWritten', userId);
   });
   io.on('userWritten', (userId) => userWrittenElsewhere(String(userId)));
+  // The same for a group's members (messaging/groups.ts).
+  if (redis) messaging.groups.onWritten((conv) => io.serverSideEmit('groupWritten', conv));
+  io.on('groupWritten', (conv) => messaging.groups.forget(String(conv)));
   // Commands on one connection run in order: once this answers, the adapter's
   // subscriptions are live and the other processes count this one.
   await redis?.sub.ping();

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages', 'growth', 'search'] as const;
+export const SCENARIO_IDS = ['relay', 'messaging', 'memory', 'database', 'pages', 'growth', 'groups', 'search'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface BenchOptions {
@@ -89,7 +89,7 @@ function scenarioList(raw: string | undefined): ScenarioId[] {
 }
 
 /**
- * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages,growth,search a subset;
+ * BENCH_QUICK=1 short smoke run; BENCH_ONLY=relay,messaging,memory,database,pages,growth,groups,search a subset;
  * BENCH_OUT a directory for the report (default docs/); BENCH_DEADLINE_S the whole run's limit;
  * BENCH_SCALE multiplies every measuring window (0.1 … 5); BENCH_QUIET_WAIT_S how long each
  * scenario may wait for a quiet machine (default 30, 0 in quick mode); BENCH_GROWTH_MESSAGES the

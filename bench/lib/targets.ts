@@ -22,6 +22,8 @@ const ENGINE = 'The embedded engine: FerretDB runs every command through one SQL
 
 export const TARGETS: Target[] = [
   ...[8, 32, 128].map((pairs) => ({ goal: `Capacity with storage ≥ 4,000 msg/s at ${pairs} pairs`, parleyKey: `parley.capacity.pairs${pairs}`, yardstickKey: `relay.capacity.pairs${pairs}`, bound: () => 4000, direction: 'at least' as const, unit: 'msg/s', limitedBy: ENGINE })),
+  // Issue 12: a group's message must not bring back a write per member.
+  { goal: 'A batch of 50 sends to a group of 20 costs no more engine commands than to a pair', parleyKey: 'groups.commands.group.50', yardstickKey: 'groups.commands.pair.50', bound: (y) => y ?? Number.NaN, direction: 'at most', unit: 'commands', limitedBy: 'A per-member write per message or per batch (an inbox entry, a read count) crept back into the group path: see the groups table for which command it is.' },
   { goal: 'Acknowledgement p99 ≤ 25 ms at 300 msg/s offered', parleyKey: 'parley.latency.ack.p99', yardstickKey: 'relay.latency.ack.p99', bound: () => 25, direction: 'at most', unit: 'ms', limitedBy: ENGINE },
   { goal: 'Delivery p99 ≤ 25 ms at 300 msg/s offered', parleyKey: 'parley.latency.delivery.p99', yardstickKey: 'relay.latency.delivery.p99', bound: () => 25, direction: 'at most', unit: 'ms', limitedBy: 'Delivery follows storage (a message is delivered once stored), so it is held back exactly as the acknowledgement is.' },
   { goal: 'Acknowledgement p99 ≤ 50 ms at 1,000 msg/s offered', parleyKey: 'parley.latency.at1000.ack.p99', bound: () => 50, direction: 'at most', unit: 'ms', limitedBy: ENGINE },

@@ -59,9 +59,33 @@
   }
 
   $doc.on('parley:sendback', (_e, data) => showMessage(data.friend, data.message));
+
+  // --- Group conversations: rows keyed by the group's id (groups.ts) ---------------
+  const groupTemplate = document.querySelector('template[data-group-template]');
+  const findGroupRow = (conv) => $list.children('[data-group-row]').filter((_, el) => el.getAttribute('data-group-id') === conv).first();
+  function showGroup(group, last) {
+    let $row = findGroupRow(group._id);
+    if (!$row.length && groupTemplate) {
+      $row = $(groupTemplate.content.firstElementChild.cloneNode(true)).attr('data-group-id', group._id);
+      $row.find('[data-conversation-link]').attr('href', `/messages/c/${encodeURIComponent(group._id)}`);
+    }
+    if (!$row.length) return $row;
+    $row.find('[data-group-title]').text(group.title);
+    if (!last || last.seq < (Number($row.attr('data-seq')) || 0)) return $row;
+    const sender = group.members.find((m) => m._id === last.from);
+    $row.attr('data-seq', String(last.seq));
+    $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : sender ? `${sender.username}: ` : '') + last.preview);
+    $row.find('[data-conversation-time]').attr('datetime', last.at).text(Parley.formatDate(last.at));
+    if ($list.children().first()[0] !== $row[0]) $list.prepend($row);
+    $('[data-inbox-empty]').prop('hidden', true);
+    return $row;
+  }
+  $doc.on('parley:groupmsg', (_e, data) =>
+    showGroup(data.group, { seq: data.message.seq, from: data.message.from, at: data.message.createdAt, preview: preview(data.message.content) }),
+  );
   $doc.on('parley:sent', (_e, res) => showMessage(res.friend, res.message));
   $doc.on('parley:unread', (_e, data) => {
-    const $row = findRow(data.user._id);
+    const $row = data.conversation ? findGroupRow(data.conversation) : findRow(data.user._id);
     if ($row.length) setUnread($row, data.count, data.v);
   });
   // After a reconnect: the whole inbox, as it is now.
@@ -73,6 +97,10 @@
         const $row = showLast(c.user, { seq: c.last.seq, from: c.last.from, at: c.last.at, preview: c.last.preview });
         setUnread($row, c.unread, inbox.v);
       });
+    (inbox.groups || [])
+      .slice()
+      .reverse()
+      .forEach((g) => setUnread(showGroup(g.group, g.last), g.unread, inbox.v));
   });
 
   // --- Compose ---------------------------------------------------------------------
@@ -106,6 +134,11 @@
     const to = String($to.val() || '').trim();
     const content = String($content.val() || '');
     if (!content.trim()) return showError(Parley.str('empty'), 'content');
+    // Several names start a group: the form goes to the server, which opens the new group's page.
+    if (to.split(/[\s,，、]+/).filter(Boolean).length > 1) {
+      setComposing('group');
+      return $compose[0].submit();
+    }
     $error.prop('hidden', true).text('');
     setComposing(Parley.outbox.add({ id: null, username: to }, content, { compose: true }).clientId);
   });

@@ -5,6 +5,8 @@
 //   parley:read (data)      the other person has read up to a seq
 //   parley:reconnect        the connection came back: fetch what arrived meanwhile
 //   parley:inbox (inbox)    the whole inbox, fetched after a reconnect
+//   parley:groupmsg (data)  a group conversation's message (sendback with `group`)
+//   parley:groupread (data) a member of a group has read up to a seq (read with `conversation`)
 (() => {
   'use strict';
   const me = document.body.getAttribute('data-current-user-id');
@@ -92,7 +94,8 @@
   });
 
   socket.on('sendback', (data) => {
-    if (data && data.message) $doc.trigger('parley:sendback', [data]);
+    // A group's messages go to the group's views only: a pair's views key on `friend`.
+    if (data && data.message) $doc.trigger(data.group ? 'parley:groupmsg' : 'parley:sendback', [data]);
   });
   socket.on('unread', (data) => {
     if (!data) return;
@@ -102,7 +105,7 @@
     $doc.trigger('parley:unread', [data]);
   });
   socket.on('read', (data) => {
-    if (data) $doc.trigger('parley:read', [data]);
+    if (data) $doc.trigger(data.conversation ? 'parley:groupread' : 'parley:read', [data]);
   });
   socket.on('presence', (data) => {
     if (data && typeof data.user === 'string') $doc.trigger('parley:presence', [data]);

@@ -12,29 +12,47 @@
   const REFRESH_MS = 3000;
   let attached = 0;
 
+  /**
+   * The outgoing half, for any box: "typing" when it turns non-empty and every REFRESH_MS
+   * while it stays so, "stopped" when it empties. `address()` is what the event is sent
+   * to (`{ to_user }` or `{ conversation }`), or null while that is not known yet.
+   */
+  function sayer($textarea, address) {
+    let saidTyping = false;
+    let lastSaid = 0;
+    const say = (typing) => {
+      const to = address();
+      if (!to) return;
+      saidTyping = typing;
+      lastSaid = Date.now();
+      socket.emit('typing', Object.assign({}, to, { typing }), () => undefined);
+    };
+    const boxHasText = () => String($textarea.val() || '').trim() !== '';
+    return {
+      update() {
+        if (boxHasText()) {
+          if (!saidTyping || Date.now() - lastSaid >= REFRESH_MS) say(true);
+        } else if (saidTyping) say(false);
+      },
+      stop() {
+        if (saidTyping) say(false);
+      },
+      /** After a reconnect the server has forgotten: say it again if still typing. */
+      again() {
+        saidTyping = false;
+        this.update();
+      },
+    };
+  }
+
   /** Wires typing into a ChatView; returns what to call when the view goes away. */
   function attach(view) {
     const ns = `.typing${++attached}`;
     const $indicator = view.$root.find('[data-typing]');
-    let saidTyping = false;
-    let lastSaid = 0;
     let quietTimer = null;
-
-    const say = (typing) => {
-      if (!view.other.id) return; // not known yet: nothing to address it to
-      saidTyping = typing;
-      lastSaid = Date.now();
-      socket.emit('typing', { to_user: view.other.id, typing }, () => undefined);
-    };
-    const boxHasText = () => String(view.$textarea.val() || '').trim() !== '';
-    const update = () => {
-      if (boxHasText()) {
-        if (!saidTyping || Date.now() - lastSaid >= REFRESH_MS) say(true);
-      } else if (saidTyping) say(false);
-    };
-    const stop = () => {
-      if (saidTyping) say(false);
-    };
+    const out = sayer(view.$textarea, () => (view.other.id ? { to_user: view.other.id } : null));
+    const update = () => out.update();
+    const stop = () => out.stop();
 
     const hide = () => {
       clearTimeout(quietTimer);
@@ -64,8 +82,7 @@
     // After a reconnect the other side's state is unknown: forget it, and say ours again.
     $doc.on(`parley:reconnect${ns}`, () => {
       hide();
-      saidTyping = false;
-      update();
+      out.again();
     });
 
     return {
@@ -79,5 +96,46 @@
     };
   }
 
-  Parley.typing = { attach };
+  /**
+   * The same for a group's page: says it with `conversation`, and shows who of the group
+   * is typing ("<name> is typing…", one line per name in the page's language).
+   */
+  function attachGroup(group) {
+    const ns = `.typing${++attached}`;
+    const $indicator = group.$root.find('[data-typing]');
+    const typists = new Map(); // user id → { name, timer }
+    const out = sayer(group.$textarea, () => ({ conversation: group.id }));
+    const update = () => out.update();
+    const stop = () => out.stop();
+    const render = () => {
+      const names = [...typists.values()].map((t) => group.str('typing', { name: t.name }));
+      $indicator.text(names.join(' ')).prop('hidden', names.length === 0);
+    };
+    const forget = (id) => {
+      const t = typists.get(id);
+      if (t) clearTimeout(t.timer);
+      typists.delete(id);
+      render();
+    };
+
+    group.$textarea.on(`input${ns}`, update).on(`blur${ns}`, stop);
+    group.$root.on(`parley:group-sent${ns}`, stop);
+    $doc.on(`parley:groupmsg${ns}`, (_e, data) => {
+      if (data.message.conversation === group.id) forget(data.message.from);
+    });
+    socket.on('typing', (data) => {
+      if (!data || data.conversation !== group.id || !data.user || data.user._id === Parley.me) return;
+      if (!data.typing) return forget(data.user._id);
+      const was = typists.get(data.user._id);
+      if (was) clearTimeout(was.timer);
+      typists.set(data.user._id, { name: data.user.username, timer: setTimeout(() => forget(data.user._id), 2 * REFRESH_MS) });
+      render();
+    });
+    $doc.on(`parley:reconnect${ns}`, () => {
+      for (const id of [...typists.keys()]) forget(id);
+      out.again();
+    });
+  }
+
+  Parley.typing = { attach, attachGroup };
 })();

@@ -11,19 +11,26 @@ import type { UserReader } from '../accounts/user-cache.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
 import type { TypingAck } from '../realtime/events.ts';
+import type { Groups } from '../messaging/groups.ts';
+import { GROUP_ID } from '../messaging/models.ts';
 import { onEvent, userRoom, type AppSocket, type SocketFeature } from '../realtime/io.ts';
 
 /** How often a typing tab repeats itself; a receiver forgets a typist it has not heard from in twice that. */
 export const TYPING_REFRESH_MS = 3000;
 
-const typingInput = z.object({
-  to_user: z.string().refine(isObjectIdString),
-  typing: z.boolean(),
-});
+const typingInput = z
+  .object({
+    to_user: z.string().refine(isObjectIdString).optional(),
+    conversation: z.string().regex(GROUP_ID).optional(),
+    typing: z.boolean(),
+  })
+  .refine((v) => (v.to_user === undefined) !== (v.conversation === undefined));
 
 export interface TypingDeps {
   readUser: UserReader;
   log: Logger;
+  /** Who hears a typist in a group (messaging/groups.ts); without it, typing is for pairs only. */
+  groups?: Pick<Groups, 'typingAudience'>;
   /** Events per socket per second: enough for a fast typist's empty ↔ non-empty flips. */
   eventsPerSecond?: number;
 }
@@ -38,17 +45,32 @@ export function typingSocketFeature(deps: TypingDeps): SocketFeature {
     const t = translator(locale);
     /** Whom this socket last said it was typing to: told "stopped" when it goes. */
     const typingTo = new Set<string>();
+    /** The groups it last said it was typing in, with who heard it. */
+    const typingIn = new Map<string, string[]>();
 
     const tell = (recipientId: string, typing: boolean) =>
       socket.to(userRoom(recipientId)).emit('typing', { user: { _id: userId, username }, conversation: null, typing });
+    const tellGroup = (conv: string, members: string[], typing: boolean) => {
+      if (members.length > 0) socket.to(members.map(userRoom)).emit('typing', { user: { _id: userId, username }, conversation: conv, typing });
+    };
 
     onEvent(socket, 'typing', deps.log, async (payload): Promise<TypingAck> => {
       const input = typingInput.safeParse(payload);
       if (!input.success) return { ok: false, code: 'invalid', error: t('chat.typing.invalid') };
       const allowed = await limiter.consume(socket.id).then(() => true, () => false);
       if (!allowed) return { ok: false, code: 'rateLimited', error: t('chat.typing.tooFast'), retryAfter: 1 };
-      const { to_user: recipientId, typing } = input.data;
-      if (recipientId === userId) return { ok: true };
+      const { to_user: recipientId, conversation, typing } = input.data;
+      if (conversation !== undefined) {
+        // Only a member's typing is heard, and not by a member who blocked them; a
+        // non-member is told the same "ok", which says nothing about the group.
+        const audience = (await deps.groups?.typingAudience(conversation, userId)) ?? null;
+        if (!audience) return { ok: true };
+        if (typing) typingIn.set(conversation, audience);
+        else typingIn.delete(conversation);
+        tellGroup(conversation, audience, typing);
+        return { ok: true };
+      }
+      if (recipientId === undefined || recipientId === userId) return { ok: true };
       const recipient = await deps.readUser(recipientId);
       // Someone who blocked the typist (or who does not exist) hears nothing; the typist is
       // told the same "ok" either way, so the answer gives no block away.
@@ -62,6 +84,8 @@ export function typingSocketFeature(deps: TypingDeps): SocketFeature {
     socket.on('disconnect', () => {
       for (const recipientId of typingTo) tell(recipientId, false);
       typingTo.clear();
+      for (const [conv, members] of typingIn) tellGroup(conv, members, false);
+      typingIn.clear();
       void limiter.delete(socket.id);
     });
   };

@@ -17,6 +17,7 @@ export interface Limiter {
 
 export interface Limiters {
   message: Limiter;
+  group: Limiter;
   loginPerIp: Limiter;
   loginPerAccount: Limiter;
   register: Limiter;
@@ -76,6 +77,7 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
   };
   return {
     message: make('message', limits.messageRate),
+    group: make('group', limits.groupRate),
     loginPerIp: make('login-ip', limits.loginRatePerIp),
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),

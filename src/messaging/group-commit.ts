@@ -26,7 +26,8 @@ export type Unsequenced = Omit<StoredMessage, 'seq'>;
 export interface SendItem {
   message: Unsequenced;
   sender: Party;
-  recipient: Party;
+  /** The other member of a pair; a group's message has none (its `to` is the group). */
+  recipient?: Party;
 }
 
 export type Committed = { status: 'stored'; message: StoredMessage; counts: ConversationCounts } | { status: 'duplicate' };
@@ -217,7 +218,7 @@ function partiesOf(items: SendItem[]): Map<string, Party> {
   const parties = new Map<string, Party>();
   for (const item of items) {
     parties.set(item.sender.id, { id: item.sender.id, username: item.sender.username });
-    parties.set(item.recipient.id, { id: item.recipient.id, username: item.recipient.username });
+    if (item.recipient) parties.set(item.recipient.id, { id: item.recipient.id, username: item.recipient.username });
   }
   return parties;
 }

@@ -3,7 +3,8 @@
 import type { UserView } from '../realtime/events.ts';
 import { userView, type Party } from './message-view.ts';
 import { lastOf, unreadOf, unreadTotalOf } from './models.ts';
-import type { MessageStore } from './store.ts';
+import type { GroupSummary } from './groups.ts';
+import { groupsOf, type MessageStore } from './store.ts';
 
 /** How many conversations the messages page lists at most (older ones come back with their next message). */
 export { INBOX_KEEP } from './store.ts';
@@ -22,9 +23,13 @@ export interface InboxView {
   v: number;
   total: number;
   conversations: ConversationSummary[];
+  /** The member's group conversations (groups.ts), latest first. */
+  groups: GroupSummary[];
 }
 
-export function createInbox(deps: { store: MessageStore; whoIsOnline: WhoIsOnline }) {
+type Summaries = (owner: string, groupIds: string[], joinedAt: Map<string, Date>) => Promise<GroupSummary[]>;
+
+export function createInbox(deps: { store: MessageStore; whoIsOnline: WhoIsOnline; groups: Summaries }) {
   return async function inbox(owner: Party): Promise<InboxView> {
     const doc = await deps.store.readInbox(owner.id);
     const entries = Object.values(doc?.e ?? {}).flatMap((entry) => {
@@ -42,6 +47,10 @@ export function createInbox(deps: { store: MessageStore; whoIsOnline: WhoIsOnlin
     }));
     // Grown past what it keeps: trimmed behind this read (see MessageStore.trimInbox).
     if (doc) void deps.store.trimInbox(owner.id, doc).catch(() => undefined);
-    return { v: doc?.v ?? 0, total: unreadTotalOf(doc), conversations };
+    const joinedAt = new Map(Object.values(doc?.e ?? {}).flatMap((entry) => (entry.group === true && entry.at ? [[entry.conv, new Date(entry.at)] as const] : [])));
+    const groups = await deps.groups(owner.id, groupsOf(doc), joinedAt);
+    groups.sort((a, b) => (b.last?.at ?? b.at).getTime() - (a.last?.at ?? a.at).getTime());
+    const total = unreadTotalOf(doc) + groups.reduce((sum, g) => sum + g.unread, 0);
+    return { v: doc?.v ?? 0, total, conversations, groups };
   };
 }

@@ -25,6 +25,7 @@ export function toMessageView(m: StoredMessage): MessageView {
     createdAt: new Date(m.createdAt).toISOString(),
     seq: m.seq,
     clientId: m.clientId,
+    conversation: m.conv,
   };
 }
 

@@ -75,6 +75,12 @@ const conversationSchema = new Schema(
     readN: { type: Schema.Types.Mixed },
     /** "u<userId>" → the highest seq that user has read: read receipts come from here. */
     readSeq: { type: Schema.Types.Mixed, default: {} },
+    /** A group (groups.ts): its members are `participants`, changed only with `mv` (membership version) as read. */
+    group: { type: Boolean },
+    mv: { type: Number },
+    createdBy: { type: String },
+    /** A group's newest message, as encodeLast writes it (`$max`): members' inboxes hold no copy of it. */
+    lastMsg: { type: String },
     createdAt: { type: Date },
     updatedAt: { type: Date },
   },
@@ -91,6 +97,10 @@ export interface ConversationDoc {
   sent?: Record<string, number>;
   readN?: Record<string, number>;
   readSeq?: Record<string, number>;
+  group?: boolean;
+  mv?: number;
+  createdBy?: string;
+  lastMsg?: string;
 }
 
 // A page holds its messages as JSON strings, not subdocuments. Pages are a copy that is
@@ -162,6 +172,12 @@ export interface InboxEntry {
   last?: string;
   /** This person has blocked the inbox's owner: their presence is not shown to the owner. */
   blockedMe?: boolean;
+  /**
+   * A group the owner is in (keyed by the conversation id): written when they join or
+   * leave, never per message. Its preview is the conversation's `lastMsg` and its unread
+   * count comes from the conversation's counters (groups.ts).
+   */
+  group?: boolean;
   // The fields below are the format before `last` (one conditional update per message,
   // which FerretDB could not push down to SQLite); entries written then still carry them.
   seq?: number;
@@ -244,6 +260,18 @@ export interface BatchDoc {
   ids: string[];
   seqs: number[];
   convs: { conv: string; to: number }[];
+}
+
+/** A group conversation's id: "g" and 24 hex digits, so it can never be a pair's "<id>_<id>". */
+export const GROUP_ID = /^g[0-9a-f]{24}$/;
+
+export function isGroupConversation(conv: string): boolean {
+  return GROUP_ID.test(conv);
+}
+
+/** What a message's `last` looks like decoded (pairs keep it in inbox entries, groups in the conversation). */
+export function decodeLast(encoded: string | undefined): LastMessage | undefined {
+  return typeof encoded === 'string' ? lastOf({ conv: '', user: '', username: '', last: encoded }) : undefined;
 }
 
 export function conversationId(a: string, b: string): string {

@@ -1,6 +1,7 @@
 // Marking a conversation read: the reader's unread count goes to every tab of theirs, and
 // the other member hears how far it was read (read receipts).
 import type { Failure, MarkReadAck, Notify } from '../realtime/events.ts';
+import type { Groups } from './groups.ts';
 import type { FindOther } from './members.ts';
 import { party, refuse, type Party, type Refusal } from './message-view.ts';
 import { conversationId } from './models.ts';
@@ -8,7 +9,7 @@ import { firstIssue, markReadSchema } from './schemas.ts';
 import type { MessageStore } from './store.ts';
 import type { WriteGate } from './write-gate.ts';
 
-export function createReadState(deps: { store: MessageStore; gate: WriteGate; findOther: FindOther; notify: Notify }) {
+export function createReadState(deps: { store: MessageStore; gate: WriteGate; findOther: FindOther; notify: Notify; groups: Groups }) {
   const { store, gate, notify } = deps;
 
   /** Marks the reader's conversation with `other` read up to `upTo`, and tells every tab of both. */
@@ -25,7 +26,8 @@ export function createReadState(deps: { store: MessageStore; gate: WriteGate; fi
   async function markRead(reader: Party, input: unknown): Promise<Exclude<MarkReadAck, Failure> | Refusal> {
     const parsed = markReadSchema.safeParse(input);
     if (!parsed.success) return refuse('invalid', firstIssue(parsed.error));
-    const { user, username, upTo } = parsed.data;
+    const { user, username, upTo, conversation } = parsed.data;
+    if (conversation !== undefined) return gate.cannotWrite() ?? gate.run(() => deps.groups.markRead(reader, conversation, upTo));
     return (
       gate.cannotWrite() ??
       gate.run(async () => {

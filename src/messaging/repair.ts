@@ -12,7 +12,7 @@
 import { findUserById } from '../accounts/user-model.ts';
 import type { Logger } from '../log.ts';
 import type { ConversationCounters, ConversationCounts } from './counters.ts';
-import { MessageBatchModel, MessageModel, type BatchDoc, type StoredMessage } from './models.ts';
+import { isGroupConversation, MessageBatchModel, MessageModel, type BatchDoc, type StoredMessage } from './models.ts';
 import type { Party, ViewWriter } from './views.ts';
 
 export interface RepairDeps {
@@ -52,7 +52,8 @@ export async function repairBatches(deps: RepairDeps): Promise<number> {
     const parties = new Map<string, Party>();
     for (const m of stored) {
       parties.set(m.from, await partyOf(m.from));
-      parties.set(m.to, await partyOf(m.to));
+      // A group's message is addressed to the group: no member's inbox takes it (groups.ts).
+      if (!isGroupConversation(m.conv)) parties.set(m.to, await partyOf(m.to));
     }
     deps.views.add({ batchId: journal._id, messages: stored, parties, counts });
     repaired += stored.length;

@@ -7,22 +7,15 @@ import { HttpError, NotFoundError, ValidationError } from '../http/errors.ts';
 import { requireUser } from '../http/locals.ts';
 import type { Limiters } from '../http/rate-limits.ts';
 import { blockingRouter, hasBlocked } from './blocking.ts';
+import { groupRouter, REFUSAL_STATUS } from './group-routes.ts';
+import { splitNames } from './groups.ts';
 import { INBOX_KEEP } from './inbox.ts';
 import { party, type Party } from './message-view.ts';
-import type { MessagingService, Refusal } from './service.ts';
+import type { MessagingService } from './service.ts';
 import { firstIssue, historyQuerySchema, seqCursor } from './schemas.ts';
 import { suggestUsernames } from './suggest.ts';
 
-const STATUS: Record<Refusal['code'], number> = {
-  invalid: 400,
-  self: 400,
-  notFound: 404,
-  blocked: 403,
-  rateLimited: 429,
-  busy: 503,
-  unavailable: 503,
-  server: 500,
-};
+const STATUS = REFUSAL_STATUS;
 
 function me(req: Request): Party {
   return { id: req.user!._id.toString(), username: req.user!.username };
@@ -65,11 +58,12 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
     res.status(status).render('messages/index', {
       title: req.t('messaging.inbox.title'),
       conversations: inbox.conversations,
+      groups: inbox.groups,
       // Only the most recent conversations are listed (see MessageStore.trimInbox): say so.
       showsRecentOnly: inbox.conversations.length >= INBOX_KEEP,
       maxLength,
       error: form?.error,
-      values: { to: form?.to.slice(0, 64) ?? '', content: form?.content.slice(0, maxLength) ?? '' },
+      values: { to: form?.to.slice(0, 400) ?? '', content: form?.content.slice(0, maxLength) ?? '' },
     });
   }
 
@@ -102,12 +96,21 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   }
 
   router.use(blockingRouter(messaging, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
+  router.use(groupRouter({ messaging, maxLength }));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 
   router.post('/messages', requireUser, async (req, res) => {
     const to = formField(req.body, 'to');
     const content = formField(req.body, 'content');
+    // Several names start a group conversation with them (groups.ts); one is a pair, as ever.
+    const names = splitNames(to);
+    if (names.length > 1) {
+      if (names.length > 100) return renderInbox(req, res, 400, { error: req.t('groups.error.tooMany', { max: 100 }), to: '', content });
+      const started = await messaging.startGroup(me(req), names, content);
+      if (started.ok && started.conv) return res.redirect(303, `/messages/c/${started.conv}`);
+      if (!started.ok) return renderInbox(req, res, STATUS[started.code], { error: req.t(started.error, started.vars), to, content });
+    }
     const result = await messaging.send(me(req), { to_username: to, content });
     if (result.ok) return res.redirect(303, `/messages/${encodeURIComponent(result.friend.username)}`);
     await renderInbox(req, res, STATUS[result.code], { error: req.t(result.error, result.vars), to, content });

@@ -3,6 +3,7 @@
 // with a translation key naming the problem.
 import { z } from 'zod';
 import { neutraliseText } from '../text/safety.ts';
+import { GROUP_ID } from './models.ts';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const emptyAsMissing = (value: unknown) => (value === '' || value === null ? undefined : value);
@@ -20,12 +21,19 @@ const username = z.preprocess(
   z.string({ error: 'messaging.error.recipientName' }).trim().min(1, 'messaging.error.recipientMissing').max(64, 'messaging.error.unknownUser').optional(),
 );
 
+/** A group conversation's id (models.ts GROUP_ID). */
+export const groupConversation = z.preprocess(
+  emptyAsMissing,
+  z.string({ error: 'groups.error.conversation' }).regex(GROUP_ID, 'groups.error.conversation').optional(),
+);
+
 export function privateMessageSchema(maxLength: number) {
   return z
     .object(
       {
         to_user: userId,
         to_username: username,
+        conversation: groupConversation,
         content: z
           .string({ error: 'messaging.error.contentType' })
           // Hidden controls, direction overrides and broken characters go (text/safety.ts).
@@ -38,7 +46,7 @@ export function privateMessageSchema(maxLength: number) {
       },
       { error: 'messaging.error.payload' },
     )
-    .refine((v) => v.to_user !== undefined || v.to_username !== undefined, { message: 'messaging.error.recipientMissing' });
+    .refine((v) => v.to_user !== undefined || v.to_username !== undefined || v.conversation !== undefined, { message: 'messaging.error.recipientMissing' });
 }
 
 export type PrivateMessage = z.infer<ReturnType<typeof privateMessageSchema>>;
@@ -48,11 +56,12 @@ export const markReadSchema = z
     {
       user: userId,
       username,
+      conversation: groupConversation,
       upTo: z.number({ error: 'messaging.error.upTo' }).int('messaging.error.upTo').min(0, 'messaging.error.upTo').max(Number.MAX_SAFE_INTEGER, 'messaging.error.upTo').optional(),
     },
     { error: 'messaging.error.payload' },
   )
-  .refine((v) => v.user !== undefined || v.username !== undefined, { message: 'messaging.error.recipientMissing' });
+  .refine((v) => v.user !== undefined || v.username !== undefined || v.conversation !== undefined, { message: 'messaging.error.recipientMissing' });
 
 /** A seq cursor from a query string: a positive integer, or nothing. */
 export const seqCursor = z.preprocess(

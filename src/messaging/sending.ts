@@ -5,15 +5,16 @@ import crypto from 'node:crypto';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { MessageView, Notify, UserView } from '../realtime/events.ts';
 import { BusyError, type GroupCommit } from './group-commit.ts';
+import type { GroupView, Groups } from './groups.ts';
 import type { FindOther, ReadUser } from './members.ts';
 import { messageId, party, refuse, toMessageView, userView, type Party, type Refusal } from './message-view.ts';
-import { conversationId, entryKey, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
+import { conversationId, entryKey, isGroupConversation, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
 import { firstIssue, issueField, privateMessageSchema, type PrivateMessage } from './schemas.ts';
 import type { MessageStore } from './store.ts';
 import type { InboxWritten } from './views.ts';
 import type { WriteGate } from './write-gate.ts';
 
-export type SendResult = { ok: true; online: boolean; message: MessageView; friend: UserView; duplicate: boolean } | Refusal;
+export type SendResult = { ok: true; online: boolean; message: MessageView; friend: UserView; duplicate: boolean; group?: GroupView } | Refusal;
 
 export interface Sender extends Party {
   /** The connection the message came from; its own copy is not echoed back to it. */
@@ -30,6 +31,8 @@ export interface SendingDeps {
   findOther: FindOther;
   notify: Notify;
   isOnline: (userId: string) => Promise<boolean>;
+  groups: Groups;
+  whoIsOnline: (userIds: string[]) => Promise<Set<string>>;
 }
 
 export function createSending(deps: SendingDeps) {
@@ -64,18 +67,23 @@ export function createSending(deps: SendingDeps) {
   }
 
   /** A pass of the view writer wrote these inboxes: their owners' tabs hear the new counts. */
-  function inboxWritten({ owner, doc, from }: InboxWritten) {
-    const total = unreadTotalOf(doc);
+  async function inboxWritten({ owner, doc, from }: InboxWritten) {
+    const total = unreadTotalOf(doc) + (await store.groupUnread(owner, doc));
     for (const userId of from) {
       const entry = doc.e?.[entryKey(userId)];
       notify([owner], 'unread', { v: doc.v ?? 0, total, user: { _id: userId, username: entry?.username ?? '' }, count: unreadOf(entry) });
     }
   }
-  store.views.onInboxWritten(inboxWritten);
+  store.views.onInboxWritten((written) => void inboxWritten(written).catch(() => undefined));
 
   /** Messages a failed batch had stored, counted by the repair before the next batch: delivered now. */
   async function deliverRepaired(messages: StoredMessage[]) {
     for (const m of messages) {
+      if (isGroupConversation(m.conv)) {
+        const from = await readUser(m.from);
+        if (from) await deps.groups.deliver(m, party(from));
+        continue;
+      }
       const [from, to] = await Promise.all([readUser(m.from), readUser(m.to)]);
       if (from && to) deliver(m, party(from), party(to));
     }
@@ -93,6 +101,7 @@ export function createSending(deps: SendingDeps) {
     // Before any database read, so that probing for usernames costs points too.
     const limit = await deps.limiter.consume(sender.id);
     if (!limit.ok) return refuse('rateLimited', 'messaging.error.rateLimited', { retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
+    if (input.conversation !== undefined) return sendToGroup(sender, input.conversation, content, clientId);
 
     const recipientDoc = await deps.findOther({ id: to_user, username: to_username });
     if (!recipientDoc) return refuse('notFound', 'messaging.error.unknownUser', { field: 'to' });
@@ -128,6 +137,28 @@ export function createSending(deps: SendingDeps) {
     if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
     const storedRecipient = stored.to === recipient.id ? recipient : await partyById(stored.to, recipient);
     return { ok: true, online: await isOnline(stored.to), message: toMessageView(stored), friend: userView(storedRecipient), duplicate: true };
+  }
+
+  /** A group's message: the same group commit, addressed to the group (groups.ts); no inbox is written for it. */
+  async function sendToGroup(sender: Sender, conv: string, content: string, clientId: string): Promise<SendResult> {
+    const doc = await deps.groups.isMember(conv, sender.id);
+    if (!doc) return refuse('notFound', 'groups.error.notFound', { field: 'to' });
+    const id = messageId(sender.id, clientId);
+    let committed;
+    try {
+      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: conv, content, createdAt: new Date(), clientId }, sender });
+    } catch (err) {
+      if (err instanceof BusyError) return tooBusy(err.retryAfterMs)!;
+      throw err;
+    }
+    const stored = committed.status === 'stored' ? committed.message : await store.findMessage(id);
+    if (!stored) throw new Error(`message ${id} reported as duplicate but not found`);
+    // A resend is answered with what was stored the first time, and not delivered again.
+    const delivered = committed.status === 'stored' ? await deps.groups.deliver(stored, sender, committed.counts) : undefined;
+    const group = delivered?.group ?? (await deps.groups.groupView(doc));
+    const others = doc.participants.filter((m) => m !== sender.id);
+    const online = (await deps.whoIsOnline(others)).size > 0;
+    return { ok: true, online, message: toMessageView(stored), friend: userView(sender), duplicate: committed.status !== 'stored', group };
   }
 
   async function partyById(id: string, fallback: Party): Promise<Party> {

@@ -7,13 +7,15 @@ import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Notify } from '../realtime/events.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { createGroups } from './groups.ts';
 import { createHistory } from './history.ts';
 import { createInbox, type WhoIsOnline } from './inbox.ts';
 import { createFindOther, type ReadUser } from './members.ts';
-import type { Party } from './message-view.ts';
+import { refuse, type Party, type Refusal } from './message-view.ts';
 import { createPresenceWatch } from './presence.ts';
 import { createReadState } from './read-state.ts';
-import { createSending } from './sending.ts';
+import { firstIssue, privateMessageSchema } from './schemas.ts';
+import { createSending, type SendResult } from './sending.ts';
 import type { MessageStore } from './store.ts';
 import { createWriteGate } from './write-gate.ts';
 
@@ -29,10 +31,10 @@ export interface Deliveries {
 }
 
 export interface MessagingDeps {
-  config: Pick<Config, 'limits'>;
+  config: Pick<Config, 'limits'> & { readCacheMs?: number };
   /** Reads a user by id (the recipient of every send): accounts/user-cache.ts keeps copies briefly. */
   readUser?: ReadUser;
-  limiters: { message: Limiter };
+  limiters: { message: Limiter; group?: Limiter };
   deliveries: Deliveries;
   store: MessageStore;
   commit: GroupCommit;
@@ -52,8 +54,19 @@ export function createMessagingService(deps: MessagingDeps) {
   const findOther = createFindOther(deps.readUser);
   const gate = createWriteGate({ timeoutMs: deps.config.limits.messageStoreTimeoutMs, isDatabaseConnected: deps.isDatabaseConnected });
   const maxLength = deps.config.limits.messageMaxLength;
-  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline });
-  const readState = createReadState({ store, gate, findOther, notify });
+  const readUser = deps.readUser ?? ((id: string) => findOther({ id }));
+  const groups = createGroups({
+    store,
+    readUser,
+    findOther,
+    notify,
+    whoIsOnline,
+    limiter: deps.limiters.group ?? deps.limiters.message,
+    maxMembers: deps.config.limits.groupMaxMembers,
+    cacheMs: deps.config.readCacheMs ?? 1000,
+  });
+  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser, findOther, notify, isOnline, groups, whoIsOnline });
+  const readState = createReadState({ store, gate, findOther, notify, groups });
 
   return {
     maxLength,
@@ -61,11 +74,23 @@ export function createMessagingService(deps: MessagingDeps) {
     markRead: readState.markRead,
     markReadWith: readState.markReadWith,
     history: createHistory({ store, isOnline }),
-    inbox: createInbox({ store, whoIsOnline }),
-    watchablePresence: createPresenceWatch({ store, whoIsOnline }),
+    inbox: createInbox({ store, whoIsOnline, groups: groups.summaries }),
+    watchablePresence: createPresenceWatch({ store, whoIsOnline, groupMembers: groups.membersOf }),
     unreadTotal: (owner: Party) => store.unreadTotal(owner.id),
     markBlockedBy: (owner: string, blockerId: string, blocked: boolean) => store.markBlockedBy(owner, blockerId, blocked),
     findOther,
+    groups,
+    addToGroup: async (owner: Party, conv: string, names: string[]) => gate.cannotWrite() ?? (await gate.run(() => groups.add(owner, conv, names))),
+    leaveGroup: async (owner: Party, conv: string) => gate.cannotWrite() ?? (await gate.run(() => groups.leave(owner, conv))),
+    /** Starts a group with the members named, then sends its first message (the compose form). */
+    startGroup: async (owner: Party, names: string[], content: string): Promise<(SendResult & { conv?: string }) | Refusal> => {
+      // The first message is checked before the group exists: a refused one leaves nothing behind.
+      const first = privateMessageSchema(maxLength).safeParse({ conversation: `g${'0'.repeat(24)}`, content });
+      if (!first.success) return refuse('invalid', firstIssue(first.error), { field: 'content', vars: { maximum: maxLength } });
+      const started = gate.cannotWrite() ?? (await gate.run(() => groups.start(owner, names)));
+      if (!started.ok) return started;
+      return { ...(await sending.send(owner, { conversation: started.conv, content })), conv: started.conv };
+    },
     /**
      * For shutdown: refuses new sends and mark-reads from now on, and resolves once those
      * already under way are stored (and so acknowledged) and what derives from them is

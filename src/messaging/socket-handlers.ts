@@ -25,7 +25,7 @@ export function messagingSocketFeature(messaging: MessagingService, log: Logger,
     onEvent(socket, 'privatemsg', log, async (payload) => {
       const result = await messaging.send({ id: userId, username, origin: socket.id }, payload);
       if (!result.ok) return failure(t, result);
-      return { ok: true as const, online: result.online, message: result.message, friend: result.friend };
+      return { ok: true as const, online: result.online, message: result.message, friend: result.friend, ...(result.group ? { group: result.group } : {}) };
     }, internalError);
 
     onEvent(socket, 'markread', log, async (payload) => {

@@ -6,7 +6,7 @@
 import { createReadCache, type ReadCache } from '../db/read-cache.ts';
 import { createSerialWrites, type SerialWrites } from '../db/serial-writes.ts';
 import { upsertRetryingOnce } from '../db/upsert.ts';
-import type { ConversationCounters } from './counters.ts';
+import { received, type ConversationCounters, type ConversationCounts } from './counters.ts';
 import {
   ConversationModel,
   entryKey,
@@ -59,6 +59,16 @@ export function unreadStateOf(doc: InboxDoc | null, otherUserId: string): Unread
   return { v: doc?.v ?? 0, total: unreadTotalOf(doc), count: unreadOf(doc?.e?.[entryKey(otherUserId)]) };
 }
 
+/** A member's unread messages in a group: what they received there minus what they read (no per-member write per message). */
+export function groupUnreadOf(counts: ConversationCounts, member: string): number {
+  return Math.max(0, received(counts, member) - (counts.readN[entryKey(member)] ?? 0));
+}
+
+/** The groups an inbox lists (entries keyed by the group's conversation id). */
+export function groupsOf(doc: InboxDoc | null | undefined): string[] {
+  return Object.values(doc?.e ?? {}).flatMap((entry) => (entry.group === true && typeof entry.conv === 'string' ? [entry.conv] : []));
+}
+
 function bySeq(a: StoredMessage, b: StoredMessage): number {
   return a.seq - b.seq || (a._id < b._id ? -1 : 1);
 }
@@ -80,7 +90,12 @@ export class MessageStore {
   readonly serial: SerialWrites;
   readonly views: ViewWriter;
   readonly counters: ConversationCounters;
-  /** Keyed by owner id (24 hex digits, so an id is also the exact prefix to invalidate). */
+  /**
+   * Inboxes as the header badge reads them, keyed by owner id (24 hex digits, so an id is
+   * also the exact prefix to invalidate). A group's messages never write its members'
+   * inboxes, so a busy group does not drop these: its part of the badge comes from the
+   * counters (memory or Redis), not the engine.
+   */
   private readonly badges: ReadCache;
 
   constructor(options: MessageStoreOptions) {
@@ -116,17 +131,37 @@ export class MessageStore {
   }
 
   async unreadState(owner: string, otherUserId: string): Promise<UnreadState> {
-    return unreadStateOf(await this.readInbox(owner), otherUserId);
+    const doc = await this.readInbox(owner);
+    return this.withGroups(owner, doc, unreadStateOf(doc, otherUserId));
   }
 
-  /** The header badge: total unread and the inbox version. */
-  async unreadTotal(owner: string): Promise<{ total: number; v: number }> {
+  /** Unread messages in the owner's groups, from the counters. */
+  async groupUnread(owner: string, doc: InboxDoc | null | undefined, known?: { conv: string; counts: ConversationCounts }): Promise<number> {
+    const counts = await Promise.all(groupsOf(doc).map((conv) => (conv === known?.conv ? known.counts : this.counters.current(conv))));
+    return counts.reduce((sum, c) => sum + groupUnreadOf(c, owner), 0);
+  }
+
+  /** Adds the owner's groups to a total counted from their inbox's pair entries. */
+  async withGroups<T extends { total: number }>(owner: string, doc: InboxDoc | null | undefined, state: T): Promise<T> {
+    return { ...state, total: state.total + (await this.groupUnread(owner, doc)) };
+  }
+
+  /** The owner's inbox as the badge last read it (see `badges`). */
+  badgeInbox(owner: string): Promise<InboxDoc | null> {
+    return this.badges.get(owner, () => this.readInbox(owner));
+  }
+
+  /** Forgets the owner's remembered inbox: it changed (a group joined or left). */
+  inboxChanged(owner: string): void {
+    this.badges.invalidate(owner);
+  }
+
+  /** The header badge: total unread and the inbox version. `known`: counts of a group just written. */
+  async unreadTotal(owner: string, known?: { conv: string; counts: ConversationCounts }): Promise<{ total: number; v: number }> {
     // A pass about to write this inbox would drop the remembered badge only after it.
     await this.views.written({ owner });
-    return this.badges.get(owner, async () => {
-      const doc = await this.readInbox(owner);
-      return { total: unreadTotalOf(doc), v: doc?.v ?? 0 };
-    });
+    const doc = await this.badgeInbox(owner);
+    return { total: unreadTotalOf(doc) + (await this.groupUnread(owner, doc, known)), v: doc?.v ?? 0 };
   }
 
   /**
@@ -157,7 +192,7 @@ export class MessageStore {
       ),
     ]);
     this.badges.invalidate(owner);
-    return { ...unreadStateOf(doc, other), changed: true, lastSeq: result.last, readTo };
+    return { ...(await this.withGroups(owner, doc, unreadStateOf(doc, other))), changed: true, lastSeq: result.last, readTo };
   }
 
   /**
@@ -169,7 +204,8 @@ export class MessageStore {
    * skip, and the next message's pass tries again.
    */
   async trimInbox(owner: string, doc: InboxDoc): Promise<void> {
-    const all = Object.entries(doc.e ?? {});
+    // A group's entry is its membership, not a copy: it stays (groups.ts).
+    const all = Object.entries(doc.e ?? {}).filter(([, entry]) => entry.group !== true);
     if (all.length <= INBOX_KEEP + INBOX_SLACK) return;
     const entries = all
       .map(([k, entry]) => ({ k, unread: unreadOf(entry), at: lastOf(entry)?.at.getTime() ?? 0 }))

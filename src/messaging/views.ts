@@ -21,6 +21,7 @@ import {
   encodeLast,
   entryKey,
   InboxModel,
+  isGroupConversation,
   MessageBatchModel,
   MessagePageModel,
   pageEntryKey,
@@ -48,7 +49,11 @@ interface PendingConv {
   participants: string[];
   counts: ConversationCounts;
   at: Date;
+  /** A group's newest message (encodeLast): the group's preview lives in its conversation. */
+  last?: string;
 }
+
+const laterLast = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined || a > b ? a : b);
 
 interface PendingPage {
   conv: string;
@@ -152,7 +157,13 @@ export class ViewWriter {
       if (!counts) continue;
       const conv = pending.convs.get(m.conv);
       const participants = [m.from, m.to].sort();
-      pending.convs.set(m.conv, conv ? { ...conv, counts: mergeCounts(conv.counts, counts) } : { participants, counts, at: m.createdAt });
+      const last = encodeLast({ seq: m.seq, at: m.createdAt, from: m.from, preview: preview(m.content) });
+      // A group's members' inboxes are not written per message: its preview goes here.
+      const groupLast = isGroupConversation(m.conv) ? last : undefined;
+      pending.convs.set(
+        m.conv,
+        conv ? { ...conv, counts: mergeCounts(conv.counts, counts), last: laterLast(conv.last, groupLast) } : { participants, counts, at: m.createdAt, last: groupLast },
+      );
 
       const n = pageNumber(m.seq);
       const id = pageId(m.conv, n);
@@ -160,7 +171,6 @@ export class ViewWriter {
       page.entries.set(pageEntryKey(m.seq), toPageEntry(m));
       pending.pages.set(id, page);
 
-      const last = encodeLast({ seq: m.seq, at: m.createdAt, from: m.from, preview: preview(m.content) });
       const sender = batch.parties.get(m.from);
       const recipient = batch.parties.get(m.to);
       if (sender && recipient) {
@@ -261,7 +271,7 @@ export class ViewWriter {
     for (const id of from.journals) into.journals.add(id);
     for (const [conv, c] of from.convs) {
       const now = into.convs.get(conv);
-      into.convs.set(conv, now ? { ...now, counts: mergeCounts(now.counts, c.counts) } : c);
+      into.convs.set(conv, now ? { ...now, counts: mergeCounts(now.counts, c.counts), last: laterLast(now.last, c.last) } : c);
     }
     for (const [id, page] of from.pages) {
       const now = into.pages.get(id);
@@ -310,9 +320,10 @@ function hasOnlyDuplicates(err: unknown): boolean {
 
 function writeConversations(convs: Map<string, PendingConv>): Promise<void> {
   const ops = [...convs].map(([conv, c]) => {
-    const max: Record<string, number> = { seq: c.counts.seq, last: c.counts.last, n: c.counts.n };
+    const max: Record<string, number | string> = { seq: c.counts.seq, last: c.counts.last, n: c.counts.n };
     for (const [key, value] of Object.entries(c.counts.sent)) max[`sent.${key}`] = value;
     for (const [key, value] of Object.entries(c.counts.readN)) max[`readN.${key}`] = value;
+    if (c.last !== undefined) max.lastMsg = c.last;
     return {
       updateOne: {
         filter: { _id: conv },

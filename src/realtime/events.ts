@@ -14,6 +14,15 @@ export interface MessageView {
   /** Position in the conversation: the cursor for history and catch-up. */
   seq: number;
   clientId: string;
+  /** The conversation's id: a pair's, or a group's ("g" + 24 hex digits; then `to` is the group too). */
+  conversation?: string;
+}
+
+/** A group conversation as its members see it. */
+export interface GroupInfo {
+  _id: string;
+  title: string;
+  members: UserView[];
 }
 
 export interface UserView {
@@ -42,8 +51,10 @@ export type SendAck =
       ok: true;
       online: boolean;
       message: MessageView;
-      /** The recipient, as `friend` in sendback: lets the sending tab show the conversation. */
+      /** The recipient, as `friend` in sendback: lets the sending tab show the conversation. For a group, the sender. */
       friend: UserView;
+      /** A group's message: the group. */
+      group?: GroupInfo;
     }
   | Failure;
 
@@ -52,6 +63,8 @@ export type MarkReadAck = { ok: true; total: number; count: number } | Failure;
 export interface PrivateMessageInput {
   to_user?: string;
   to_username?: string;
+  /** A group conversation's id, instead of to_user / to_username. */
+  conversation?: string;
   content: string;
   client_id?: string;
   /** The article's field: accepted and ignored, the session decides the sender. */
@@ -62,15 +75,19 @@ export interface MarkReadInput {
   /** The other person, by id or by username. */
   user?: string;
   username?: string;
+  /** A group conversation, instead of user / username. */
+  conversation?: string;
   /** The newest seq the reader has seen; older unread messages only are cleared. */
   upTo?: number;
 }
 
 export interface SendbackPayload {
   content: string;
-  /** The other party as seen by the receiving socket. */
+  /** The other party as seen by the receiving socket; in a group, the message's sender. */
   friend: UserView;
   message: MessageView;
+  /** Present for a group's message: the group, with its members. */
+  group?: GroupInfo;
 }
 
 export interface UnreadPayload {
@@ -80,12 +97,16 @@ export interface UnreadPayload {
   /** The conversation whose count changed, and its new count. */
   user: { _id: string; username: string };
   count: number;
+  /** A group's count: its id (then `user` names the group: its id and title). */
+  conversation?: string;
 }
 
 export interface ReadPayload {
   /** Who has read, and up to which seq of the conversation with the receiver. */
   user: string;
   upTo: number;
+  /** In a group: which one (absent between two members). */
+  conversation?: string;
 }
 
 export interface ClientToServerEvents {
@@ -144,6 +165,8 @@ export interface InterServerEvents {
   whoIsOnline: (userIds: string[], ack: (online: string[]) => void) => void;
   /** A user document changed on the sending process: drop any copy kept of it (accounts/user-cache.ts). */
   userWritten: (userId: string) => void;
+  /** A group's members changed on the sending process: drop any copy kept of them (messaging/groups.ts). */
+  groupWritten: (conv: string) => void;
   /** A session was signed out: close the sockets opened under it. */
   endSession: (sessionId: string) => void;
   /** A member's password changed (or the account went): close their sockets but those of `keepSessionId`. */

@@ -33,8 +33,8 @@ interface Case {
   signedIn: boolean;
   /** The signed-in member's role, when the route needs one. */
   role?: Role;
-  /** The path and a valid form for it, made fresh for each attempt by the browser that sends it. */
-  form(agent: Agent): Promise<{ path: string; fields: Record<string, string> }>;
+  /** The path and a valid form for it, made fresh for each attempt by the browser that sends it (`who`: its signed-in member). */
+  form(agent: Agent, who?: SignedInUser): Promise<{ path: string; fields: Record<string, string> }>;
   /** What the right form is answered with, when not a redirect (a JSON answer). */
   okStatus?: number;
 }
@@ -53,6 +53,14 @@ async function ownReply(agent: Agent): Promise<string> {
 
 let boardCounter = 0;
 
+/** A group conversation of `who`, member and other, started through the compose form: its path. */
+async function groupOf(who: SignedInUser): Promise<string> {
+  const _csrf = await csrfToken(who.agent, '/messages');
+  const res = await who.agent.post('/messages').type('form').send({ _csrf, to: `${member.username}, ${other.username}`, content: 'a group' });
+  expect(res.status).toBe(303);
+  return String(res.headers.location);
+}
+
 /** The password every member made by registerUser has (the settings forms ask for it). */
 const PASSWORD = 'correct horse battery';
 
@@ -65,6 +73,10 @@ const CASES: Case[] = [
   { route: '/messages', signedIn: true, form: async () => ({ path: '/messages', fields: { to: other.username, content: 'hello' } }) },
   { route: '/messages/:username', signedIn: true, form: async () => ({ path: `/messages/${other.username}`, fields: { content: 'hello' } }) },
   { route: '/messages/:username/read', signedIn: true, form: async () => ({ path: `/messages/${other.username}/read`, fields: { upTo: '1' } }) },
+  { route: '/messages/c/:id', signedIn: true, form: async (_agent, who) => ({ path: await groupOf(who!), fields: { content: 'hello, group' } }) },
+  { route: '/messages/c/:id/read', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/read`, fields: { upTo: '1' } }) },
+  { route: '/messages/c/:id/members', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/members`, fields: { to: (await registerUser(server.url)).username } }) },
+  { route: '/messages/c/:id/leave', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/leave`, fields: {} }) },
   { route: '/users/:username/block', signedIn: true, form: async () => ({ path: `/users/${other.username}/block`, fields: { back: 'profile' } }) },
   { route: '/users/:username/unblock', signedIn: true, form: async () => ({ path: `/users/${other.username}/unblock`, fields: { back: 'profile' } }) },
   { route: '/notifications/read', signedIn: true, form: async () => ({ path: '/notifications/read', fields: {} }) },
@@ -112,11 +124,11 @@ const CASES: Case[] = [
 const EXEMPT = ['/mail/unsubscribe/:userId/:signature'];
 
 /** A browser for one attempt: signed in as a new member, or signed out; with its own form token. */
-async function browser(signedIn: boolean, role?: Role): Promise<{ agent: Agent; token: string }> {
+async function browser(signedIn: boolean, role?: Role): Promise<{ agent: Agent; token: string; who?: SignedInUser }> {
   if (signedIn) {
     const someone = await registerUser(server.url);
     if (role) await setRole(someone.id, role);
-    return { agent: someone.agent, token: await csrfToken(someone.agent, '/') };
+    return { agent: someone.agent, token: await csrfToken(someone.agent, '/'), who: someone };
   }
   const agent = request.agent(server.url);
   return { agent, token: await csrfToken(agent, '/login') };
@@ -124,9 +136,9 @@ async function browser(signedIn: boolean, role?: Role): Promise<{ agent: Agent; 
 
 describe('CSRF on every state-changing route', () => {
   it.each(CASES.map((c) => [c.route, c] as const))('POST %s: 403 without a token or with another session\u2019s, 303 with its own', async (_route, c) => {
-    const { agent, token } = await browser(c.signedIn, c.role);
+    const { agent, token, who } = await browser(c.signedIn, c.role);
     const { token: foreign } = await browser(c.signedIn);
-    const { path: target, fields } = await c.form(agent);
+    const { path: target, fields } = await c.form(agent, who);
     const without = await agent.post(target).type('form').send(fields);
     expect(without.status, 'no token').toBe(403);
     const wrong = await agent.post(target).type('form').send({ ...fields, _csrf: foreign });

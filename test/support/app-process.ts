@@ -7,6 +7,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { connectDatabase } from '../../src/db/database.ts';
+import { testDatabaseUri } from './database.ts';
+import { closeAllSockets } from './sockets.ts';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -95,4 +100,30 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Two app processes sharing one database and one Redis (under a prefix of their own), as
+ * `docker compose --profile scaled` runs them, for a test file: started before its tests,
+ * their sockets closed after each, stopped after all, which must be a clean exit (shutdown
+ * closed the database and Redis rather than being cut short).
+ */
+export function useTwoProcesses(label: string, env: Record<string, string>): { a: AppProcess; b: AppProcess } {
+  const databaseUri = testDatabaseUri(label);
+  const redisPrefix = uniqueRedisPrefix(label);
+  const both = {} as { a: AppProcess; b: AppProcess };
+  beforeAll(async () => {
+    await connectDatabase(databaseUri);
+    const shared = { MONGODB_URI: databaseUri, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix, ...env };
+    [both.a, both.b] = await Promise.all([startAppProcess(shared), startAppProcess(shared)]);
+  });
+  afterEach(() => closeAllSockets());
+  afterAll(async () => {
+    closeAllSockets();
+    const codes = await Promise.all([both.a.stop(), both.b.stop()]);
+    await mongoose.disconnect();
+    await deleteRedisKeys(redisPrefix);
+    expect(codes, `${both.a.output()}\n${both.b.output()}`).toEqual([0, 0]);
+  });
+  return both;
 }
