@@ -67,6 +67,8 @@ const envSchema = z.object({
   MESSAGE_QUEUE_MAX: positiveInt.max(100_000).default(2000),
   MESSAGE_QUEUE_WAIT_MS: positiveInt.max(60_000).default(100),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  // How often expired sessions are deleted (FerretDB 1.x has no TTL index to do it).
+  SESSION_SWEEP_MS: positiveInt.min(1000).default(10 * 60_000),
   // Against slow clients (slowloris): how long a client may take to send its headers,
   // its whole request, and how long an idle keep-alive connection stays open.
   HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
@@ -133,6 +135,8 @@ export interface Config {
    */
   readCacheMs: number;
   shutdownTimeoutMs: number;
+  /** How often expired sessions are deleted, by an acknowledged write. */
+  sessionSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -190,5 +194,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     readCacheMs: e.READ_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sessionSweepMs: e.SESSION_SWEEP_MS,
   });
 }

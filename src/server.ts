@@ -13,6 +13,7 @@ import { createUserReader } from './accounts/user-cache.ts';
 import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
 import { createLimiters } from './http/rate-limits.ts';
+import { typingSocketFeature } from './chat/typing.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
@@ -52,7 +53,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   const writeLock = redis && crossProcessLock(config, db, redis, log);
   const secret = await resolveSessionSecret(config);
-  const session = createSessionMiddleware(config, db.connection, secret);
+  const session = createSessionMiddleware(config, db.connection, secret, (err) =>
+    log.warn({ err }, 'expired sessions could not be swept; trying again at the next sweep'),
+  );
   const limiters = createLimiters(config, redis);
   const readUser = createUserReader(config.readCacheMs);
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
@@ -116,7 +119,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log)] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), typingSocketFeature({ readUser, log })] });
   bound.realtime = realtime;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.

@@ -38,6 +38,7 @@
       this.ns = `.chat${++views}`;
       this.$form.prop('noValidate', true);
       this.bind();
+      this.typing = Parley.typing ? Parley.typing.attach(this) : null;
     }
 
     bind() {
@@ -70,6 +71,7 @@
     }
 
     destroy() {
+      if (this.typing) this.typing.detach();
       $doc.off(this.ns);
       this.$root.off(this.ns);
       this.$log.off(this.ns);

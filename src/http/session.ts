@@ -27,10 +27,40 @@ declare module 'express-session' {
  * transformId, no crypto, stringify off, so the stored `session` is the object itself.)
  */
 class ExactIdMongoStore extends MongoStore {
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Deletes expired sessions every `intervalMs`. connect-mongo's own interval sweep sends
+   * its deleteMany unacknowledged (`w: 0`), a request the driver expects no reply to;
+   * FerretDB 1.x replied anyway, and the stray reply answered the next command on that
+   * connection: pages rendered with another member's session. This sweep waits for its
+   * answer like every other write.
+   */
+  startSweeping(intervalMs: number, onError: (err: unknown) => void): void {
+    this.sweepTimer = setInterval(() => {
+      this.sweepExpired().catch(onError);
+    }, intervalMs);
+    this.sweepTimer.unref();
+  }
+
+  async sweepExpired(): Promise<number> {
+    const collection = await this.collectionP;
+    const result = await collection.deleteMany({ expires: { $lt: new Date() } });
+    return result.deletedCount;
+  }
+
+  override close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    return super.close();
+  }
+
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     this.collectionP
       .then((collection) => collection.findOne({ _id: sid }))
       .then((doc) => {
+        // A document that is not the one asked for is never a session to trust, whatever
+        // put it there (a connection out of step answered one request with another's reply).
+        if (doc && doc._id !== sid) return callback(new Error('session store answered with another document'));
         if (!doc || (doc.expires && doc.expires.getTime() <= Date.now())) return callback(null, null);
         const stored = doc.session as SessionData & { lastModified?: Date };
         // touchAfter reads this back to decide whether a touch must write.
@@ -55,17 +85,18 @@ export async function resolveSessionSecret(config: Pick<Config, 'sessionSecret' 
 }
 
 export function createSessionMiddleware(
-  config: Pick<Config, 'trustProxy' | 'env'>,
+  config: Pick<Config, 'trustProxy' | 'env' | 'sessionSweepMs'>,
   connection: mongoose.Connection,
   secret: string,
+  onSweepError: (err: unknown) => void,
 ) {
   const store = new ExactIdMongoStore({
     client: connection.getClient() as never,
     dbName: connection.db?.databaseName,
     collectionName: 'sessions',
-    // FerretDB 1.x has no TTL indexes; an interval sweep works on both engines.
-    autoRemove: 'interval',
-    autoRemoveInterval: 10,
+    // FerretDB 1.x has no TTL indexes; our own acknowledged sweep (below) works on both
+    // engines. connect-mongo's 'interval' sweep is unacknowledged: never use it.
+    autoRemove: 'disabled',
     touchAfter: 60,
     stringify: false,
   });
@@ -84,5 +115,6 @@ export function createSessionMiddleware(
       maxAge: MAX_AGE_MS,
     },
   };
+  store.startSweeping(config.sessionSweepMs, onSweepError);
   return { middleware: session(options), store };
 }

@@ -93,6 +93,23 @@ export interface ClientToServerEvents {
   markread: (payload: MarkReadInput, ack?: (result: MarkReadAck) => void) => void;
   /** Live online dots: the members this page shows (replaces what the socket watched before). */
   watchpresence: (userIds: string[], ack?: (result: WatchPresenceAck) => void) => void;
+  /** The message box turned non-empty (and every few seconds while it stays so), or empty. */
+  typing: (payload: TypingInput, ack?: (result: TypingAck) => void) => void;
+}
+
+export interface TypingInput {
+  to_user?: string;
+  conversation?: string;
+  typing: boolean;
+}
+
+export type TypingAck = { ok: true } | Failure;
+
+export interface TypingPayload {
+  user: { _id: string; username: string };
+  /** The group conversation typed in; null between two members. */
+  conversation: string | null;
+  typing: boolean;
 }
 
 /** Which of the watched members are online now; `presence` events follow as that changes. */
@@ -108,6 +125,7 @@ export interface ServerToClientEvents {
   unread: (payload: UnreadPayload) => void;
   read: (payload: ReadPayload) => void;
   presence: (payload: PresencePayload) => void;
+  typing: (payload: TypingPayload) => void;
 }
 
 /** Between app processes (scale-out), through the Socket.IO adapter. */

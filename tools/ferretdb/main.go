@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +34,7 @@ func main() {
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI of the data directory")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	watchStdin := flag.Bool("exit-on-stdin-close", true, "exit when standard input is closed")
+	guardReplies := flag.Bool("reply-guard", true, "drop the replies FerretDB sends to requests flagged moreToCome (see replyguard.go)")
 	idIndexes := flag.Bool("id-indexes", true, "index the _id expression FerretDB's SQLite queries use (see idindex.go)")
 	// Accepted for compatibility with the official binary's command line; the
 	// embeddable server has neither telemetry nor a debug HTTP listener.
@@ -57,8 +60,27 @@ func main() {
 		}()
 	}
 
+	listener := ferretdb.ListenerConfig{TCP: *listenAddr}
+	if *guardReplies {
+		// FerretDB listens on a private Unix socket; clients reach it through the guard.
+		dir, err := os.MkdirTemp("", "parley-ferretdb-")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "parley-ferretdb: %s\n", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+		backend := filepath.Join(dir, "ferretdb.sock")
+		listener = ferretdb.ListenerConfig{Unix: backend}
+		ln, err := net.Listen("tcp", *listenAddr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "parley-ferretdb: %s\n", err)
+			os.Exit(1)
+		}
+		go serveReplyGuard(ctx, ln, backend, logger)
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
+		Listener:  listener,
 		Logger:    logger,
 		Handler:   *handler,
 		SQLiteURL: *sqliteURL,
