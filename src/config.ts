@@ -47,6 +47,8 @@ const envSchema = z.object({
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   MESSAGE_MAX_LENGTH: positiveInt.max(100_000).default(2000),
   MESSAGE_RATE: rate.prefault('30/30s'),
+  // How long after sending a message its author may still edit it (deleting has no limit).
+  MESSAGE_EDIT_WINDOW_MS: positiveInt.min(1000).default(60 * 60_000),
   LOGIN_RATE_PER_IP: rate.prefault('30/15m'),
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
@@ -110,6 +112,8 @@ export interface Config {
     rateLimitsEnabled: boolean;
     messageMaxLength: number;
     messageRate: Rate;
+    /** How long after sending a message may be edited. */
+    messageEditWindowMs: number;
     loginRatePerIp: Rate;
     loginRatePerAccount: Rate;
     registerRate: Rate;
@@ -175,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimitsEnabled: e.RATE_LIMITS === 'on',
       messageMaxLength: e.MESSAGE_MAX_LENGTH,
       messageRate: e.MESSAGE_RATE,
+      messageEditWindowMs: e.MESSAGE_EDIT_WINDOW_MS,
       loginRatePerIp: e.LOGIN_RATE_PER_IP,
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,

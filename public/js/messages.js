@@ -47,7 +47,7 @@
     }
     if (last.seq < (Number($row.attr('data-seq')) || 0)) return $row;
     $row.attr('data-seq', String(last.seq));
-    $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : '') + last.preview);
+    $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : '') + (last.deleted ? Parley.str('msg-deleted') : last.preview));
     $row.find('[data-conversation-time]').attr('datetime', last.at).text(Parley.formatDate(last.at));
     if ($list.children().first()[0] !== $row[0]) $list.prepend($row);
     $('[data-inbox-empty]').prop('hidden', true);
@@ -59,6 +59,14 @@
   }
 
   $doc.on('parley:sendback', (_e, data) => showMessage(data.friend, data.message));
+  // An edit or deletion of a conversation's newest message changes its preview.
+  $doc.on('parley:msgupdate', (_e, data) => {
+    const m = data.message;
+    const $row = findRow(m.from === Parley.me ? m.to : m.from);
+    if (!$row.length || Number($row.attr('data-seq')) !== m.seq) return;
+    const text = m.deleted ? Parley.str('msg-deleted') : preview(m.content);
+    $row.find('[data-conversation-preview]').text((m.from === Parley.me ? Parley.str('you') : '') + text);
+  });
   $doc.on('parley:sent', (_e, res) => showMessage(res.friend, res.message));
   $doc.on('parley:unread', (_e, data) => {
     const $row = findRow(data.user._id);
@@ -70,7 +78,7 @@
       .slice()
       .reverse()
       .forEach((c) => {
-        const $row = showLast(c.user, { seq: c.last.seq, from: c.last.from, at: c.last.at, preview: c.last.preview });
+        const $row = showLast(c.user, { seq: c.last.seq, from: c.last.from, at: c.last.at, preview: c.last.preview, deleted: c.last.deleted });
         setUnread($row, c.unread, inbox.v);
       });
   });

@@ -2,7 +2,7 @@
 // their inbox, with who is online among those who have not blocked them.
 import type { UserView } from '../realtime/events.ts';
 import { userView, type Party } from './message-view.ts';
-import { lastOf, unreadOf, unreadTotalOf } from './models.ts';
+import { lastOf, unreadOf, unreadTotalOf, type LastMessage } from './models.ts';
 import type { MessageStore } from './store.ts';
 
 /** How many conversations the messages page lists at most (older ones come back with their next message). */
@@ -15,7 +15,7 @@ export interface ConversationSummary {
   user: UserView;
   unread: number;
   online: boolean;
-  last: { seq: number; at: Date; from: string; preview: string };
+  last: LastMessage;
 }
 
 export interface InboxView {

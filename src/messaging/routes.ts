@@ -3,7 +3,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { UserDocument } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
-import { NotFoundError, ValidationError } from '../http/errors.ts';
+import { HttpError, NotFoundError, ValidationError } from '../http/errors.ts';
 import { requireUser } from '../http/locals.ts';
 import { blockingRouter, hasBlocked } from './blocking.ts';
 import { INBOX_KEEP } from './inbox.ts';
@@ -17,6 +17,8 @@ const STATUS: Record<Refusal['code'], number> = {
   self: 400,
   notFound: 404,
   blocked: 403,
+  forbidden: 403,
+  tooLate: 403,
   rateLimited: 429,
   busy: 503,
   unavailable: 503,
@@ -136,6 +138,18 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
     if (other.id === me(req).id) return res.redirect(303, '/messages');
     await renderConversation(req, res, other);
   });
+
+  // Editing and deleting one's own message without JavaScript: the same service as the
+  // socket events, then back to the conversation (or, refused, the reason on it).
+  for (const kind of ['edit', 'delete'] as const) {
+    router.post(`/messages/m/:id/${kind}`, requireUser, async (req, res) => {
+      const input = { message_id: String(req.params.id ?? ''), content: formField(req.body, 'content') };
+      const result = kind === 'edit' ? await messaging.editMessage(me(req), input) : await messaging.deleteMessage(me(req), input);
+      if (!result.ok) throw new HttpError(STATUS[result.code], req.t(result.error, result.vars));
+      const other = await messaging.findOther({ id: result.message.to });
+      res.redirect(303, other ? `/messages/${encodeURIComponent(other.username)}` : '/messages');
+    });
+  }
 
   // The conversation's form without JavaScript.
   router.post('/messages/:username', requireUser, async (req, res) => {

@@ -81,3 +81,18 @@ export const watchPresenceSchema = z
   .array(z.string().regex(/^[0-9a-f]{24}$/i, 'messaging.error.payload'), { error: 'messaging.error.payload' })
   .max(WATCH_PRESENCE_MAX, 'messaging.error.payload')
   .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))]);
+
+const messageIdField = z.string({ error: 'chatmore.error.messageId' }).regex(OBJECT_ID, 'chatmore.error.messageId').transform((id) => id.toLowerCase());
+
+/** `editmsg`: the message, and its new text under the same rules as a send's. */
+export function editMessageSchema(maxLength: number) {
+  return z.object(
+    {
+      message_id: messageIdField,
+      content: z.string({ error: 'messaging.error.contentType' }).trim().min(1, 'messaging.error.empty').max(maxLength, 'messaging.error.tooLong'),
+    },
+    { error: 'chatmore.error.payload' },
+  );
+}
+
+export const deleteMessageSchema = z.object({ message_id: messageIdField }, { error: 'chatmore.error.payload' });

@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Notify } from '../realtime/events.ts';
+import { createEdits } from './edits.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { createHistory } from './history.ts';
 import { createInbox, type WhoIsOnline } from './inbox.ts';
@@ -54,10 +55,13 @@ export function createMessagingService(deps: MessagingDeps) {
   const maxLength = deps.config.limits.messageMaxLength;
   const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline });
   const readState = createReadState({ store, gate, findOther, notify });
+  const edits = createEdits({ store, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), notify, maxLength, editWindowMs: deps.config.limits.messageEditWindowMs });
 
   return {
     maxLength,
     send: sending.send,
+    editMessage: edits.edit,
+    deleteMessage: edits.remove,
     markRead: readState.markRead,
     markReadWith: readState.markReadWith,
     history: createHistory({ store, isOnline }),

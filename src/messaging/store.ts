@@ -16,11 +16,13 @@ import {
   MessageModel,
   MessagePageModel,
   pageEntries,
+  pageEntryKey,
   pageId,
   pageNumber,
   PAGE_SIZE,
   unreadOf,
   unreadTotalOf,
+  withChange,
   type ConversationDoc,
   type InboxDoc,
   type PageDoc,
@@ -197,7 +199,9 @@ export class MessageStore {
     const byId = new Map<string, StoredMessage>();
     for (const page of pages) {
       for (const entry of pageEntries(page)) {
-        const m = fromPageEntry(entry);
+        // With its latest edit or deletion, kept beside it (edits.ts).
+        const stored = fromPageEntry(entry);
+        const m = withChange(stored, page?.x?.[pageEntryKey(stored.seq)]);
         byId.set(m._id, m);
       }
     }

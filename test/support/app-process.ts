@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -95,4 +96,32 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Two app processes sharing the test file's database and a Redis prefix of their own,
+ * stopped after the file. Call at the top level (it registers the cleanup), then `start()`.
+ */
+export function useTwoProcesses(label: string, mongodbUri: () => string): { start(): Promise<[AppProcess, AppProcess]> } {
+  const prefix = uniqueRedisPrefix(label);
+  const processes: AppProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await deleteRedisKeys(prefix);
+  });
+  return {
+    async start() {
+      const env = {
+        // The in-process server's database, so the test's own reads see what they write.
+        MONGODB_URI: mongodbUri(),
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        SESSION_SECRET: `${label}-test-secret-0123456789abcdef`,
+        REGISTER_RATE: '10000/1m',
+      };
+      const pair = await Promise.all([startAppProcess(env), startAppProcess(env)]);
+      processes.push(...pair);
+      return pair;
+    },
+  };
 }
