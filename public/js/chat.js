@@ -287,7 +287,9 @@
       }
       this.hideError();
       this.$textarea.val('');
-      Parley.outbox.add({ id: this.other.id, username: this.other.username }, content);
+      // A dialog opened on a post sends the post with its first message ("about: <title>").
+      Parley.outbox.add({ id: this.other.id, username: this.other.username }, content, this.about ? { about: this.about } : undefined);
+      this.about = null;
       this.scrollToBottom();
     }
 
@@ -478,6 +480,8 @@
     const dialog = dialogTemplate.content.firstElementChild.cloneNode(true);
     document.body.appendChild(dialog);
     const view = new ChatView(dialog, { id: null, username });
+    const post = document.querySelector('[data-post-id]');
+    view.about = post ? post.getAttribute('data-post-id') : null;
     $(dialog).find('[data-chat-title]').text(username).attr('href', `/messages/${encodeURIComponent(username)}`);
     $(dialog).find('[data-chat-close]').on('click', () => dialog.close());
     dialog.addEventListener('close', () => {

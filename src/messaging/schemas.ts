@@ -34,6 +34,8 @@ export function privateMessageSchema(maxLength: number) {
           emptyAsMissing,
           z.string({ error: 'messaging.error.clientId' }).min(1, 'messaging.error.clientId').max(128, 'messaging.error.clientId').optional(),
         ),
+        /** The post the message is about: its id only (the server reads its title). */
+        about: z.preprocess(emptyAsMissing, z.string({ error: 'chatmore.error.about' }).regex(OBJECT_ID, 'chatmore.error.about').transform((id) => id.toLowerCase()).optional()),
       },
       { error: 'messaging.error.payload' },
     )

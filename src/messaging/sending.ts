@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { MessageView, Notify, UserView } from '../realtime/events.ts';
+import type { FindAbout } from './about.ts';
 import { BusyError, type GroupCommit } from './group-commit.ts';
 import type { FindOther, ReadUser } from './members.ts';
 import { messageId, party, refuse, toMessageView, userView, type Party, type Refusal } from './message-view.ts';
@@ -30,6 +31,8 @@ export interface SendingDeps {
   findOther: FindOther;
   notify: Notify;
   isOnline: (userId: string) => Promise<boolean>;
+  /** The post a message is about, by id (about.ts). */
+  findAbout: FindAbout;
 }
 
 export function createSending(deps: SendingDeps) {
@@ -102,6 +105,9 @@ export function createSending(deps: SendingDeps) {
     // cannot be sent: not that there was a block, nor whether the member is online.
     if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
 
+    const about = input.about === undefined ? undefined : await deps.findAbout(input.about);
+    if (input.about !== undefined && !about) return refuse('notFound', 'chatmore.error.noPost');
+
     // Asked now, answered while the message is stored: with scale-out it may be a question to the other processes.
     const recipientOnline = isOnline(recipient.id);
     recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
@@ -109,7 +115,7 @@ export function createSending(deps: SendingDeps) {
     const conv = conversationId(sender.id, recipient.id);
     let committed;
     try {
-      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId }, sender, recipient });
+      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId, ...(about && { about }) }, sender, recipient });
     } catch (err) {
       if (err instanceof BusyError) return tooBusy(err.retryAfterMs)!;
       throw err;

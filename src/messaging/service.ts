@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Notify } from '../realtime/events.ts';
+import { findAbout, type FindAbout } from './about.ts';
 import { createEdits } from './edits.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { createHistory } from './history.ts';
@@ -42,6 +43,8 @@ export interface MessagingDeps {
    * otherwise hold each one for its whole server-selection timeout before failing.
    */
   isDatabaseConnected?: () => boolean;
+  /** The post a message is about (about.ts reads it by `_id`). */
+  findAbout?: FindAbout;
 }
 
 export type MessagingService = ReturnType<typeof createMessagingService>;
@@ -53,7 +56,7 @@ export function createMessagingService(deps: MessagingDeps) {
   const findOther = createFindOther(deps.readUser);
   const gate = createWriteGate({ timeoutMs: deps.config.limits.messageStoreTimeoutMs, isDatabaseConnected: deps.isDatabaseConnected });
   const maxLength = deps.config.limits.messageMaxLength;
-  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline });
+  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline, findAbout: deps.findAbout ?? findAbout });
   const readState = createReadState({ store, gate, findOther, notify });
   const edits = createEdits({ store, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), notify, maxLength, editWindowMs: deps.config.limits.messageEditWindowMs });
 

@@ -57,6 +57,8 @@ export interface PrivateMessageInput {
   to_username?: string;
   content: string;
   client_id?: string;
+  /** The post the message is about (its id): the message shows "about: <title>". */
+  about?: string;
   /** The article's field: accepted and ignored, the session decides the sender. */
   from_user?: unknown;
 }
