@@ -49,6 +49,8 @@ const envSchema = z.object({
   MESSAGE_RATE: rate.prefault('30/30s'),
   // How long after sending a message its author may still edit it (deleting has no limit).
   MESSAGE_EDIT_WINDOW_MS: positiveInt.min(1000).default(60 * 60_000),
+  // Whether first messages from strangers wait under Requests for members who have not chosen.
+  MESSAGE_REQUESTS: z.enum(['on', 'off']).default('on'),
   LOGIN_RATE_PER_IP: rate.prefault('30/15m'),
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
@@ -114,6 +116,8 @@ export interface Config {
     messageRate: Rate;
     /** How long after sending a message may be edited. */
     messageEditWindowMs: number;
+    /** Requests on for members who have not chosen (messaging/requests.ts). */
+    messageRequestsByDefault: boolean;
     loginRatePerIp: Rate;
     loginRatePerAccount: Rate;
     registerRate: Rate;
@@ -180,6 +184,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       messageMaxLength: e.MESSAGE_MAX_LENGTH,
       messageRate: e.MESSAGE_RATE,
       messageEditWindowMs: e.MESSAGE_EDIT_WINDOW_MS,
+      messageRequestsByDefault: e.MESSAGE_REQUESTS === 'on',
       loginRatePerIp: e.LOGIN_RATE_PER_IP,
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,

@@ -58,7 +58,22 @@
     showLast(friend, { seq: message.seq, from: message.from, at: message.createdAt, preview: preview(message.content) });
   }
 
-  $doc.on('parley:sendback', (_e, data) => showMessage(data.friend, data.message));
+  $doc.on('parley:sendback', (_e, data) => {
+    // A first message from someone not listed may be a request: the server's inbox says where it goes.
+    if (data.message.from !== Parley.me && !findRow(data.friend._id).length) Parley.refreshInbox();
+    else showMessage(data.friend, data.message);
+  });
+
+  /** The requests box, as the server renders it, when the requests changed. */
+  function showRequests(requests) {
+    const shown = $('[data-request]').map((_, el) => el.getAttribute('data-username')).get().sort().join('\n');
+    const now = requests.map((c) => c.user.username).sort().join('\n');
+    if (shown === now) return;
+    $.ajax({ url: '/messages', dataType: 'html', cache: false }).done((html) => {
+      const $fresh = $($.parseHTML(html)).find('[data-requests]');
+      if ($fresh.length) $('[data-requests]').replaceWith($fresh);
+    });
+  }
   // An edit or deletion of a conversation's newest message changes its preview.
   $doc.on('parley:msgupdate', (_e, data) => {
     const m = data.message;
@@ -74,6 +89,7 @@
   });
   // After a reconnect: the whole inbox, as it is now.
   $doc.on('parley:inbox', (_e, inbox) => {
+    if (Array.isArray(inbox.requests)) showRequests(inbox.requests);
     inbox.conversations
       .slice()
       .reverse()

@@ -2,7 +2,7 @@
 // their inbox, with who is online among those who have not blocked them.
 import type { UserView } from '../realtime/events.ts';
 import { userView, type Party } from './message-view.ts';
-import { lastOf, unreadOf, unreadTotalOf, type LastMessage } from './models.ts';
+import { isRequest, lastOf, requestsOn, unreadOf, unreadTotalOf, type LastMessage } from './models.ts';
 import type { MessageStore } from './store.ts';
 
 /** How many conversations the messages page lists at most (older ones come back with their next message). */
@@ -20,28 +20,40 @@ export interface ConversationSummary {
 
 export interface InboxView {
   v: number;
+  /** Unread messages outside requests: the header badge. */
   total: number;
   conversations: ConversationSummary[];
+  /** First messages from members the owner never talked with (requests.ts), not ignored. */
+  requests: ConversationSummary[];
+  /** Whether the owner keeps requests apart (they may turn it off). */
+  requestsOn: boolean;
 }
 
 export function createInbox(deps: { store: MessageStore; whoIsOnline: WhoIsOnline }) {
-  return async function inbox(owner: Party): Promise<InboxView> {
+  /** `hidden`: members the owner blocked, whose requests are not shown. */
+  return async function inbox(owner: Party, options: { hidden?: readonly string[] } = {}): Promise<InboxView> {
     const doc = await deps.store.readInbox(owner.id);
+    const hidden = new Set(options.hidden ?? []);
     const entries = Object.values(doc?.e ?? {}).flatMap((entry) => {
       const last = lastOf(entry);
-      return last ? [{ ...entry, last, unread: unreadOf(entry) }] : [];
+      const request = isRequest(doc, entry);
+      if (!last || (request && (entry.ign === true || hidden.has(entry.user)))) return [];
+      return [{ ...entry, last, unread: unreadOf(entry), request }];
     });
     entries.sort((a, b) => b.last.at.getTime() - a.last.at.getTime());
     // One question for the whole list; no one who blocked the owner is asked about.
     const online = await deps.whoIsOnline(entries.filter((entry) => !entry.blockedMe).map((entry) => entry.user));
-    const conversations = entries.map((entry) => ({
+    const summaries = entries.map((entry) => ({
       user: userView({ id: entry.user, username: entry.username }),
       unread: entry.unread,
       online: !entry.blockedMe && online.has(entry.user),
       last: entry.last,
+      request: entry.request,
     }));
+    const conversations = summaries.filter((c) => !c.request).map(({ request: _, ...c }) => c);
+    const requests = summaries.filter((c) => c.request).map(({ request: _, ...c }) => c);
     // Grown past what it keeps: trimmed behind this read (see MessageStore.trimInbox).
     if (doc) void deps.store.trimInbox(owner.id, doc).catch(() => undefined);
-    return { v: doc?.v ?? 0, total: unreadTotalOf(doc), conversations };
+    return { v: doc?.v ?? 0, total: unreadTotalOf(doc), conversations, requests, requestsOn: requestsOn(doc) };
   };
 }

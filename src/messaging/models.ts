@@ -190,6 +190,8 @@ const inboxSchema = new Schema(
     unreadTotal: { type: Number, default: 0 },
     /** Bumped by every change, so clients can drop unread updates that arrive out of order. */
     v: { type: Number, default: 0 },
+    /** The owner turned message requests off (true) or on (false); unset, the forum's default (requests.ts). */
+    reqOff: { type: Boolean },
     /** "u<otherUserId>" → InboxEntry. Keyed by id so one entry is updated by path. */
     e: { type: Schema.Types.Mixed, default: {} },
   },
@@ -210,6 +212,11 @@ export interface InboxEntry {
   last?: string;
   /** This person has blocked the inbox's owner: their presence is not shown to the owner. */
   blockedMe?: boolean;
+  /** Messages the owner sent here (absolute, `$max`): 0 makes it a request (requests.ts). */
+  o?: number;
+  /** The owner accepted this conversation's request, or ignored it. */
+  acc?: boolean;
+  ign?: boolean;
   // The fields below are the format before `last` (one conditional update per message,
   // which FerretDB could not push down to SQLite); entries written then still carry them.
   seq?: number;
@@ -261,6 +268,8 @@ export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
 
 export interface InboxDoc {
   _id: string;
+  /** The owner turned message requests off (true: first messages land with the others) or on; unset, the forum's default. */
+  reqOff?: boolean;
   /** Before r and k: the total itself. No longer written or read. */
   unreadTotal?: number;
   v?: number;
@@ -273,9 +282,34 @@ export function unreadOf(entry: InboxEntry | undefined): number {
   return Math.max(0, entry.unread ?? 0);
 }
 
+/**
+ * A conversation someone started with the owner, who has never written there nor
+ * accepted it: it waits under Requests, counted apart from the unread badge. Entries
+ * written before requests existed carry no `o` and are never requests.
+ */
+export function isRequest(doc: Pick<InboxDoc, 'reqOff'> | null | undefined, entry: InboxEntry | undefined): boolean {
+  return !(doc?.reqOff ?? !requestsByDefault) && entry?.o === 0 && entry.acc !== true;
+}
+
+/**
+ * Requests for members who have not chosen: the forum's setting (MESSAGE_REQUESTS, on
+ * unless set off), which the messaging service sets as it starts. Off until then, so
+ * storage used on its own (tools, tests) counts every message as it always did.
+ */
+let requestsByDefault = false;
+export function setRequestsByDefault(on: boolean): void {
+  requestsByDefault = on;
+}
+
+/** Whether `doc`'s owner keeps requests apart. */
+export function requestsOn(doc: Pick<InboxDoc, 'reqOff'> | null | undefined): boolean {
+  return !(doc?.reqOff ?? !requestsByDefault);
+}
+
+/** The header badge: unread messages outside requests. */
 export function unreadTotalOf(doc: InboxDoc | null | undefined): number {
   let total = 0;
-  for (const entry of Object.values(doc?.e ?? {})) total += unreadOf(entry);
+  for (const entry of Object.values(doc?.e ?? {})) if (!isRequest(doc, entry)) total += unreadOf(entry);
   return total;
 }
 

@@ -10,6 +10,7 @@ import { INBOX_KEEP } from './inbox.ts';
 import { party, type Party } from './message-view.ts';
 import type { MessagingService, Refusal } from './service.ts';
 import { firstIssue, historyQuerySchema } from './schemas.ts';
+import { requestsRouter } from './requests.ts';
 import { suggestUsernames } from './suggest.ts';
 
 const STATUS: Record<Refusal['code'], number> = {
@@ -59,10 +60,12 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   const maxLength = deps.config.limits.messageMaxLength;
 
   async function renderInbox(req: Request, res: Response, status = 200, form?: { error: string; to: string; content: string }) {
-    const inbox = await messaging.inbox(me(req));
+    const inbox = await messaging.inbox(me(req), { hidden: req.user!.blocked ?? [] });
     res.status(status).render('messages/index', {
       title: req.t('messaging.inbox.title'),
       conversations: inbox.conversations,
+      requests: inbox.requests,
+      requestsOn: inbox.requestsOn,
       // Only the most recent conversations are listed (see MessageStore.trimInbox): say so.
       showsRecentOnly: inbox.conversations.length >= INBOX_KEEP,
       maxLength,
@@ -104,6 +107,7 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   }
 
   router.use(blockingRouter(messaging));
+  router.use(requestsRouter(messaging.requests));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 
@@ -116,7 +120,7 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   });
 
   router.get('/api/inbox', requireUserJson, async (req, res) => {
-    res.json({ ok: true, ...(await messaging.inbox(me(req))) });
+    res.json({ ok: true, ...(await messaging.inbox(me(req), { hidden: req.user!.blocked ?? [] })) });
   });
 
   router.get('/api/users/suggest', requireUserJson, async (req, res) => {

@@ -6,9 +6,10 @@ import type { Limiter } from '../http/rate-limits.ts';
 import type { MessageView, Notify, UserView } from '../realtime/events.ts';
 import type { FindAbout } from './about.ts';
 import { BusyError, type GroupCommit } from './group-commit.ts';
+import type { OnMessageRequest } from './requests.ts';
 import type { FindOther, ReadUser } from './members.ts';
 import { messageId, party, refuse, toMessageView, userView, type Party, type Refusal } from './message-view.ts';
-import { conversationId, entryKey, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
+import { conversationId, entryKey, isRequest, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
 import { firstIssue, issueField, privateMessageSchema, type PrivateMessage } from './schemas.ts';
 import type { MessageStore } from './store.ts';
 import type { InboxWritten } from './views.ts';
@@ -33,6 +34,7 @@ export interface SendingDeps {
   isOnline: (userId: string) => Promise<boolean>;
   /** The post a message is about, by id (about.ts). */
   findAbout: FindAbout;
+  onMessageRequest?: OnMessageRequest;
 }
 
 export function createSending(deps: SendingDeps) {
@@ -71,6 +73,8 @@ export function createSending(deps: SendingDeps) {
     const total = unreadTotalOf(doc);
     for (const userId of from) {
       const entry = doc.e?.[entryKey(userId)];
+      // The first message of a request: announced once (the notifications module's hook).
+      if (deps.onMessageRequest && entry?.r === 1 && isRequest(doc, entry)) deps.onMessageRequest(owner, { id: userId, username: entry.username });
       notify([owner], 'unread', { v: doc.v ?? 0, total, user: { _id: userId, username: entry?.username ?? '' }, count: unreadOf(entry) });
     }
   }

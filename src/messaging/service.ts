@@ -8,6 +8,8 @@ import type { Limiter } from '../http/rate-limits.ts';
 import type { Notify } from '../realtime/events.ts';
 import { findAbout, type FindAbout } from './about.ts';
 import { createEdits } from './edits.ts';
+import { setRequestsByDefault } from './models.ts';
+import { createRequests, type OnMessageRequest } from './requests.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { createHistory } from './history.ts';
 import { createInbox, type WhoIsOnline } from './inbox.ts';
@@ -45,24 +47,28 @@ export interface MessagingDeps {
   isDatabaseConnected?: () => boolean;
   /** The post a message is about (about.ts reads it by `_id`). */
   findAbout?: FindAbout;
+  /** A member's first message from a stranger (a request) was stored: the notifications hook. */
+  onMessageRequest?: OnMessageRequest;
 }
 
 export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
+  setRequestsByDefault(deps.config.limits.messageRequestsByDefault);
   const { store, commit } = deps;
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
   const findOther = createFindOther(deps.readUser);
   const gate = createWriteGate({ timeoutMs: deps.config.limits.messageStoreTimeoutMs, isDatabaseConnected: deps.isDatabaseConnected });
   const maxLength = deps.config.limits.messageMaxLength;
-  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline, findAbout: deps.findAbout ?? findAbout });
+  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), findOther, notify, isOnline, findAbout: deps.findAbout ?? findAbout, onMessageRequest: deps.onMessageRequest });
   const readState = createReadState({ store, gate, findOther, notify });
   const edits = createEdits({ store, gate, limiter: deps.limiters.message, readUser: deps.readUser ?? ((id) => findOther({ id })), notify, maxLength, editWindowMs: deps.config.limits.messageEditWindowMs });
 
   return {
     maxLength,
     send: sending.send,
+    requests: createRequests({ store, findOther, notify }),
     editMessage: edits.edit,
     deleteMessage: edits.remove,
     markRead: readState.markRead,

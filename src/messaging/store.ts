@@ -94,6 +94,11 @@ export class MessageStore {
     this.views.onInboxWritten(({ owner }) => this.badges.invalidate(owner));
   }
 
+  /** This process changed `owner`'s inbox outside the views (requests.ts): its remembered badge is stale. */
+  forgetBadge(owner: string): void {
+    this.badges.invalidate(owner);
+  }
+
   findMessage(id: string): Promise<StoredMessage | null> {
     return MessageModel.findById(id).lean<StoredMessage>().exec();
   }
