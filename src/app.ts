@@ -3,7 +3,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { avatarUrl } from './accounts/avatar.ts';
@@ -14,7 +13,8 @@ import { forumRouter } from './forum/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
 import { refuseAnnouncedOversize } from './http/body-limit.ts';
-import { csrfLocals, csrfProtection } from './http/csrf.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createCsrf } from './http/csrf.ts';
 import { NotFoundError, publicError } from './http/errors.ts';
 import { currentUser, localization } from './http/locals.ts';
 import type { KeyLock } from './db/redis-lock.ts';
@@ -42,12 +42,16 @@ export interface AppDeps {
   /** Reads a user by id, from a short-lived per-process copy when there is one (accounts/user-cache.ts). */
   readUser?: UserReader;
   isDatabaseConnected: () => boolean;
+  /** Whether the database answers a ping now (cached for HEALTH_CACHE_MS): what /healthz says. */
+  isDatabaseHealthy?: () => Promise<boolean>;
   limiters: Limiters;
   messaging: MessagingService;
   /** Set when writes to one document must be serialised across processes (FerretDB behind several processes). */
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  /** `watcherId` no longer sees `userId` come and go, on any process (blocked by `userId`). */
+  hidePresence?: (watcherId: string, userId: string) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -61,30 +65,11 @@ export function createApp(deps: AppDeps): express.Express {
   // Every view that shows a user shows their avatar (views/partials/avatar.ejs).
   app.locals.avatarUrl = avatarUrl;
 
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          objectSrc: ["'none'"],
-          // Not behind TLS in development: do not force https on localhost.
-          upgradeInsecureRequests: config.trustProxy ? [] : null,
-        },
-      },
-      strictTransportSecurity: Boolean(config.trustProxy),
-      // frame-ancestors 'none' says the same to browsers that read CSP; this, to those that do not.
-      xFrameOptions: { action: 'deny' },
-    }),
-  );
+  app.use(securityHeaders(config));
 
-  app.get('/healthz', (_req, res) => {
-    const ok = deps.isDatabaseConnected();
+  app.get('/healthz', async (_req, res) => {
+    // A real round trip when there is one to make (http/health.ts), else the driver's view.
+    const ok = deps.isDatabaseHealthy ? await deps.isDatabaseHealthy() : deps.isDatabaseConnected();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', database: ok ? 'connected' : 'disconnected' });
   });
 
@@ -112,8 +97,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: config.limits.formFieldLimit }));
   app.use(express.json({ limit: config.limits.bodyLimitBytes }));
   app.use(deps.session);
-  app.use(csrfLocals);
-  app.use(csrfProtection);
+  const csrf = createCsrf(deps.secret, { secure: config.trustProxy ? 'auto' : false });
+  app.use(csrf.locals);
+  app.use(csrf.protection);
   app.use(currentUser(deps.readUser));
   app.use(unreadBadge(deps.messaging));
 

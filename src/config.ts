@@ -55,10 +55,19 @@ const envSchema = z.object({
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
   POST_RATE: rate.prefault('10/1m'),
+  // Each block or unblock writes the other member's inbox too.
+  BLOCK_RATE: rate.prefault('20/10m'),
+  // The compose form asks as the member types (debounced); each ask is a prefix scan.
+  SUGGEST_RATE: rate.prefault('60/1m'),
+  // The messages page asks on load, on reconnect and when a conversation appears.
+  WATCH_PRESENCE_RATE: rate.prefault('30/1m'),
+  // Open tabs and windows of one member on one process: each socket costs memory.
+  SOCKETS_PER_MEMBER: positiveInt.max(10_000).default(30),
   POST_TITLE_MAX_LENGTH: positiveInt.max(1000).default(120),
   // 5000 characters of Chinese are 45 KB once form-encoded: inside BODY_LIMIT_BYTES.
   POST_MAX_LENGTH: positiveInt.max(100_000).default(5000),
   READ_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  HEALTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   // Fields in one form: ours have at most five; more is a hand-made request.
   FORM_FIELD_LIMIT: positiveInt.max(10_000).default(100),
@@ -122,6 +131,11 @@ export interface Config {
     loginRatePerAccount: Rate;
     registerRate: Rate;
     postRate: Rate;
+    blockRate: Rate;
+    suggestRate: Rate;
+    watchPresenceRate: Rate;
+    /** Sockets one member may have open on one process. */
+    socketsPerMember: number;
     postTitleMaxLength: number;
     /** Characters in a post's or a reply's body. */
     postMaxLength: number;
@@ -142,6 +156,8 @@ export interface Config {
    * memory; 0 turns that off. Its own writes show at once; another process's within this.
    */
   readCacheMs: number;
+  /** How long /healthz reuses its last ping of the database. */
+  healthCacheMs: number;
   shutdownTimeoutMs: number;
   /** How often expired sessions are deleted, by an acknowledged write. */
   sessionSweepMs: number;
@@ -189,6 +205,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,
       postRate: e.POST_RATE,
+      blockRate: e.BLOCK_RATE,
+      suggestRate: e.SUGGEST_RATE,
+      watchPresenceRate: e.WATCH_PRESENCE_RATE,
+      socketsPerMember: e.SOCKETS_PER_MEMBER,
       postTitleMaxLength: e.POST_TITLE_MAX_LENGTH,
       postMaxLength: e.POST_MAX_LENGTH,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
@@ -203,6 +223,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     }),
     readCacheMs: e.READ_CACHE_MS,
+    healthCacheMs: e.HEALTH_CACHE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     sessionSweepMs: e.SESSION_SWEEP_MS,
   });

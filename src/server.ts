@@ -9,9 +9,11 @@ import { NoEngineError } from './db/embedded.ts';
 import { connectRedis, RedisUnavailableError, type RedisLink } from './db/redis.ts';
 import { createRedisLock, type KeyLock } from './db/redis-lock.ts';
 import { createSerialWrites } from './db/serial-writes.ts';
+import { backfillUsernameSkeletons } from './accounts/skeleton-backfill.ts';
 import { createUserReader } from './accounts/user-cache.ts';
 import { onUserWritten, userWrittenElsewhere } from './accounts/user-writes.ts';
 import { trackConnections } from './http/drain.ts';
+import { databaseHealth } from './http/health.ts';
 import { createLimiters } from './http/rate-limits.ts';
 import { typingSocketFeature } from './chat/typing.ts';
 import { createSessionMiddleware, resolveSessionSecret } from './http/session.ts';
@@ -46,6 +48,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const db = await openDatabase(config, log);
   let redis: RedisLink | undefined;
   try {
+    await backfillUsernameSkeletons();
     redis = config.redisUrl ? await connectRedis(config, log) : undefined;
   } catch (err) {
     await db.close();
@@ -100,10 +103,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     secret,
     readUser,
     isDatabaseConnected: db.isConnected,
+    isDatabaseHealthy: databaseHealth({ isConnected: db.isConnected, ping: () => db.connection.db!.command({ ping: 1 }), cacheMs: config.healthCacheMs }),
     limiters,
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    hidePresence: (watcherId, userId) => bound.realtime?.stopWatching(watcherId, userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
   // Slow clients cannot hold a connection open forever. Node enforces the first two only
@@ -119,12 +124,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log), typingSocketFeature({ readUser, log })] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log })] });
   bound.realtime = realtime;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
   const stopRelayingUserWrites = onUserWritten((userId, where) => {
-    if (where === 'here') io.serverSideEmit('userWritten', userId);
+    // A lone process has no one to tell (its adapter would log that it cannot).
+    if (where === 'here' && redis) io.serverSideEmit('userWritten', userId);
   });
   io.on('userWritten', (userId) => userWrittenElsewhere(String(userId)));
   // Commands on one connection run in order: once this answers, the adapter's

@@ -89,7 +89,8 @@ class Ledger {
     const head = `${contentKey(this.phase, seq)} `;
     const content = head.padEnd(this.contentLength, 'x');
     // As the browser's outbox does: a `busy` refusal is sent again after the delay the
-    // server asked for, with the same client id (stored once however often it is sent).
+    // server asked for, with the same client id (stored once however often it is sent);
+    // a passing `unavailable` (the database away or not answering in time) after a second.
     const payload = { to_user: to.user.id, content, client_id: contentKey(this.phase, seq) };
     const attempt = () =>
       from.socket.timeout(this.timeoutMs).emit('privatemsg', payload, (err: Error | null, answer: unknown) => {
@@ -98,6 +99,11 @@ class Ledger {
           entry.refusals += 1;
           entry.busyAnswerMs ??= performance.now() - entry.sentAt;
           setTimeout(attempt, Number(reply.retryAfter) || 100);
+          return;
+        }
+        if (!err && reply?.ok === false && reply.code === 'unavailable') {
+          entry.refusals += 1;
+          setTimeout(attempt, 1000);
           return;
         }
         entry.acks += 1;

@@ -14,8 +14,9 @@ export const parleyMessageWrites: MessageWriteModel = {
   name: 'parley',
   describe:
     'Parley’s `send()` (src/messaging/service.ts) one at a time: the recipient read by `_id`, the batch journal (`insertOne`), ' +
-    'the message (`insertMany`), then behind the acknowledgement the conversation and its history page (`bulkWrite`), both inboxes ' +
-    '(`findOneAndUpdate`) and the journal removed; sends made while a batch is written share the next one',
+    'the message (`insertMany`), then behind the acknowledgement the conversation, its history page and both inboxes ' +
+    '(`bulkWrite`, coalesced per document with whatever else waits), the recipient’s inbox read for its unread count, and the journal removed; ' +
+    'sends made while a batch is written share the next one',
   commandsPerMessage: 7,
   async open({ uri, dbName }) {
     await connectDatabase(uri, dbName);

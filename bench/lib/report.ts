@@ -118,7 +118,7 @@ export function renderMarkdown(run: BenchRun): string {
     '',
     `![Benchmark chart](${run.chartFile})`,
     '',
-    '## Targets (issue 7)',
+    '## Targets',
     '',
     ...renderTable({
       textColumns: true,

@@ -50,11 +50,18 @@ export async function checkStorage(db: Db, acknowledgedKeys: string[]): Promise<
   await settledCount(db);
   const stored = new Map<string, number>();
   for await (const doc of db.collection('messages').find({}, { projection: { content: 1 } })) tally(stored, keyOf(doc.content));
-  const paged = new Map<string, number>();
-  for await (const page of db.collection<PageDoc>('message_pages').find({}, { projection: { m: 1, s: 1 } })) {
-    for (const entry of pageEntries(page)) tally(paged, keyOf(fromPageEntry(entry).content));
-  }
   const acknowledged = new Set(acknowledgedKeys);
+  // Pages are written behind the messages (src/messaging/views.ts): after an overload the
+  // writer may still be catching up. Read again while it is, up to half a minute.
+  let paged = new Map<string, number>();
+  for (let i = 0; i < 60; i++) {
+    paged = new Map<string, number>();
+    for await (const page of db.collection<PageDoc>('message_pages').find({}, { projection: { m: 1, s: 1 } })) {
+      for (const entry of pageEntries(page)) tally(paged, keyOf(fromPageEntry(entry).content));
+    }
+    if ([...acknowledged].every((key) => paged.has(key))) break;
+    await sleep(500);
+  }
   const count = (map: Map<string, number>, test: (n: number) => boolean) => [...acknowledged].filter((key) => test(map.get(key) ?? 0)).length;
   const check = {
     acknowledged: acknowledged.size,

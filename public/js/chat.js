@@ -519,8 +519,8 @@
     const view = new ChatView(page, { id: page.getAttribute('data-chat-with-id'), username: page.getAttribute('data-chat-with') });
     view.loaded = true;
     view.showAllQueued();
-    // The server marked this page read when it rendered it.
-    view.lastMarked = view.newestSeq((el) => el.getAttribute('data-from') !== Parley.me);
+    // Opening the page (a GET) marks nothing read: the page says what it has shown.
+    view.markRead();
     view.renderSeen();
     view.scrollToBottom();
   }

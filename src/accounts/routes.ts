@@ -6,7 +6,7 @@ import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
 import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
-import { authenticate, registerUser, UsernameTakenError } from './service.ts';
+import { authenticate, registerUser, UsernameConfusableError, UsernameTakenError } from './service.ts';
 import { usernameKey } from './user-model.ts';
 
 // Kept importable from here, where it started.
@@ -55,10 +55,13 @@ export function accountsRouter(deps: AppDeps): Router {
     try {
       const user = await registerUser(parsed.data.username, parsed.data.password);
       await signIn(req, user._id.toString());
+      // As after a sign-in: this browser is the owner's, and strangers cannot lock it out.
+      devices.remember(req, res, usernameKey(user.username));
       flash(req, 'success', 'accounts.register.welcome');
       res.redirect(303, formValues(req.body).next);
     } catch (err) {
       if (err instanceof UsernameTakenError) return renderRegister(req, res, 409, { key: 'accounts.error.usernameTaken' });
+      if (err instanceof UsernameConfusableError) return renderRegister(req, res, 409, { key: 'safety.username.confusable' });
       throw err;
     }
   });

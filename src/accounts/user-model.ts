@@ -32,6 +32,18 @@ const usernameSchema = new Schema(
 );
 export const UsernameModel = mongoose.model('Username', usernameSchema);
 
+// Look-alike names (accounts/username-rules.ts): a member's TR 39 skeleton as `_id`, so
+// that two names that look the same cannot both exist, checked by one `_id` insert on
+// both engines (FerretDB would scan for a skeleton kept only on the user).
+const usernameSkeletonSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the skeleton
+    userId: { type: Schema.Types.ObjectId, required: true },
+  },
+  { collection: 'username_skeletons', versionKey: false },
+);
+export const UsernameSkeletonModel = mongoose.model('UsernameSkeleton', usernameSkeletonSchema);
+
 /** The key under which a username is unique: case-folded, Unicode-normalised. */
 export function usernameKey(username: string): string {
   return username.normalize('NFKC').toLowerCase();

@@ -78,15 +78,15 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     try {
       return await startMongod(options, cacheDir);
     } catch (err) {
-      failures.push(`mongod: ${firstLine(err)}`);
+      failures.push(`mongod: ${oneLine(err)}`);
       if (options.engine === 'mongodb') throw noEngine(failures);
-      options.log.warn(`no mongod available (${firstLine(err)}); falling back to FerretDB`);
+      options.log.warn(`no mongod available (${oneLine(err)}); falling back to FerretDB`);
     }
   }
   try {
     return await startFerretDB(options, cacheDir);
   } catch (err) {
-    failures.push(`FerretDB: ${firstLine(err)}`);
+    failures.push(`FerretDB: ${oneLine(err)}`);
     throw noEngine(failures);
   }
 }
@@ -104,9 +104,10 @@ function noEngine(failures: string[]): NoEngineError {
   );
 }
 
-function firstLine(err: unknown): string {
+/** An error as one line of the log: a download error puts its cause on a line of its own. */
+function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 // --- mongod through mongodb-memory-server -------------------------------------------
@@ -122,15 +123,18 @@ async function startMongod(options: EmbeddedOptions, cacheDir: string): Promise<
   }
   const dataDir = path.join(options.dataDir, 'mongo');
   await fs.mkdir(dataDir, { recursive: true });
-  const { MongoMemoryServer } = await import('mongodb-memory-server');
+  const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server');
   let server;
   try {
+    // Found or downloaded first, on its own: offline, that fails as one error of ours,
+    // where MongoMemoryServer.create would print the download's whole stack trace itself.
+    await MongoBinary.getPath();
     server = await MongoMemoryServer.create({
       instance: { dbPath: dataDir, storageEngine: 'wiredTiger', ip: '127.0.0.1', ...(options.port ? { port: options.port } : {}) },
     });
   } catch (err) {
     await fs.mkdir(cacheDir, { recursive: true });
-    await fs.writeFile(marker, `${new Date().toISOString()} ${firstLine(err)}\n`);
+    await fs.writeFile(marker, `${new Date().toISOString()} ${oneLine(err)}\n`);
     throw err;
   }
   await fs.rm(marker, { force: true });
@@ -270,7 +274,7 @@ async function waitForPing(uri: string, child: ChildProcess, timeoutMs: number):
       await client.close().catch(() => undefined);
     }
   }
-  throw new Error(`FerretDB did not answer a ping within ${timeoutMs} ms: ${firstLine(lastError)}`);
+  throw new Error(`FerretDB did not answer a ping within ${timeoutMs} ms: ${oneLine(lastError)}`);
 }
 
 async function startFerretDB(options: EmbeddedOptions, cacheDir: string): Promise<EmbeddedDatabase> {
@@ -327,7 +331,7 @@ async function startFerretDB(options: EmbeddedOptions, cacheDir: string): Promis
   } catch (err) {
     child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
-    throw new Error(`${firstLine(err)}${stderrTail ? `\n${stderrTail}` : ''}`);
+    throw new Error(`${oneLine(err)}${stderrTail ? `\n${stderrTail}` : ''}`);
   }
 
   return {

@@ -54,12 +54,27 @@ const byActivity = (a: FeedEntry, b: FeedEntry) =>
   b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.postId < b.postId ? 1 : a.postId > b.postId ? -1 : 0);
 
 /**
- * Puts a post's current state into the feed, in activity order. Callers hold the forum
- * write lock; the version check keeps other processes (on MongoDB) from overwriting.
+ * What the feed should say of a post, given what it says now and what a writer brings.
+ * On MongoDB with several processes no lock is taken: a reply may reach the feed after a
+ * newer one written by another process (its retry re-reads the feed with the newer entry
+ * in it). Counts and activity only grow, so the higher reply count and the later
+ * activity win, and an older entry never takes back what a newer one said.
  */
-export async function recordActivity(entry: FeedEntry, newPost: boolean): Promise<void> {
+export function mergeFeedEntry(current: FeedEntry | undefined, incoming: FeedEntry): FeedEntry {
+  if (!current) return incoming;
+  const later = current.lastActivityAt.getTime() > incoming.lastActivityAt.getTime() ? current.lastActivityAt : incoming.lastActivityAt;
+  return { ...incoming, replyCount: Math.max(current.replyCount, incoming.replyCount), lastActivityAt: later };
+}
+
+/**
+ * Puts a post's current state into the feed, in activity order. Callers hold the forum
+ * write lock; the version check keeps other processes (on MongoDB) from overwriting, and
+ * the merge keeps a late writer from going back in time.
+ */
+export async function recordActivity(incoming: FeedEntry, newPost: boolean): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const feed = await readFeed();
+    const entry = mergeFeedEntry(feed.entries.find((e) => e.postId === incoming.postId), incoming);
     const others = feed.entries.filter((e) => e.postId !== entry.postId);
     // A feed rebuilt after the post was stored already counts it.
     const total = feed.total + (newPost && others.length === feed.entries.length ? 1 : 0);

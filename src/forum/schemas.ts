@@ -3,17 +3,15 @@
 import { z } from 'zod';
 import { isObjectIdString } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
+import { neutraliseText } from '../text/safety.ts';
 
-// Control characters other than tab and line breaks: invisible, and trouble in storage.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 
 const length = (v: string) => [...v].length;
 
 function textField(required: string, tooLong: string, max: number) {
   return z
     .string({ error: required })
-    .transform((v) => v.replace(CONTROL, '').trim())
+    .transform((v) => neutraliseText(v).trim())
     .pipe(z.string().min(1, required).refine((v) => length(v) <= max, tooLong));
 }
 

@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: number,
     /** A translation key (or plain text) shown to the user. */
     readonly publicMessage: string,
+    /** Values for the message's placeholders. */
+    readonly vars?: Record<string, string | number>,
   ) {
     super(publicMessage);
     this.name = 'HttpError';
@@ -24,6 +26,14 @@ export class ValidationError extends HttpError {
   constructor(publicMessage: string) {
     super(400, publicMessage);
     this.name = 'ValidationError';
+  }
+}
+
+/** A member went over a rate limit: 429, saying how long to wait. */
+export class RateLimitedError extends HttpError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'safety.rateLimited', { seconds: retryAfterSeconds });
+    this.name = 'RateLimitedError';
   }
 }
 
@@ -64,7 +74,7 @@ export function publicError(err: unknown, context: ErrorContext): PublicError {
     message,
     ...(vars ? { vars } : {}),
   });
-  if (err instanceof HttpError) return page(err.status, err.publicMessage);
+  if (err instanceof HttpError) return page(err.status, err.publicMessage, err.vars);
   const fields = typeof err === 'object' && err !== null ? (err as { type?: unknown; status?: unknown }) : {};
   if (isCsrfError(err)) return page(403, 'error.csrf');
   if (typeof fields.type === 'string' && TOO_LARGE.has(fields.type)) {

@@ -21,6 +21,9 @@ export interface Limiters {
   loginPerAccount: Limiter;
   register: Limiter;
   post: Limiter;
+  block: Limiter;
+  suggest: Limiter;
+  watchPresence: Limiter;
 }
 
 const unlimited: Limiter = {
@@ -71,5 +74,8 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),
     post: make('post', limits.postRate),
+    block: make('block', limits.blockRate),
+    suggest: make('suggest', limits.suggestRate),
+    watchPresence: make('watch-presence', limits.watchPresenceRate),
   };
 }

@@ -37,6 +37,10 @@ class ExactIdMongoStore extends MongoStore {
    * answer like every other write.
    */
   startSweeping(intervalMs: number, onError: (err: unknown) => void): void {
+    // The sweep's filter is on `expires`: MongoDB walks this index rather than scanning
+    // every session, per process per sweep. A plain index, not a TTL one: FerretDB 1.x
+    // has no TTL indexes (and scans anyway; creating one costs it nothing).
+    this.collectionP.then((collection) => collection.createIndex({ expires: 1 })).catch(onError);
     this.sweepTimer = setInterval(() => {
       this.sweepExpired().catch(onError);
     }, intervalMs);

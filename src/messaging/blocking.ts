@@ -5,7 +5,8 @@
 import { Router, type Request, type Response } from 'express';
 import { findUserByUsername, UserModel } from '../accounts/user-model.ts';
 import { writeUser } from '../accounts/user-writes.ts';
-import { NotFoundError, ValidationError } from '../http/errors.ts';
+import { NotFoundError, RateLimitedError, ValidationError } from '../http/errors.ts';
+import type { Limiter } from '../http/rate-limits.ts';
 import { flash, requireUser } from '../http/locals.ts';
 import type { MessagingService } from './service.ts';
 
@@ -23,7 +24,14 @@ function returnPath(req: Request, username: string): string {
   return back === 'conversation' ? `/messages/${name}` : `/users/${name}`;
 }
 
-export function blockingRouter(messaging: Pick<MessagingService, 'markBlockedBy'>): Router {
+export interface BlockingDeps {
+  /** Blocking and unblocking write both members' documents: limited per member (BLOCK_RATE). */
+  limiter: Limiter;
+  /** The blocked member's pages stop following the blocker's presence (realtime/io.ts stopWatching). */
+  hidePresence?: (watcherId: string, userId: string) => void;
+}
+
+export function blockingRouter(messaging: Pick<MessagingService, 'markBlockedBy'>, { limiter, hidePresence }: BlockingDeps): Router {
   const router = Router();
 
   const handle = (blocked: boolean) => async (req: Request, res: Response) => {
@@ -31,8 +39,14 @@ export function blockingRouter(messaging: Pick<MessagingService, 'markBlockedBy'
     if (!other) throw new NotFoundError('accounts.profile.notFound');
     const me = req.user!;
     if (other._id.equals(me._id)) throw new ValidationError('messaging.block.self');
+    const limit = await limiter.consume(me._id.toString());
+    if (!limit.ok) throw new RateLimitedError(limit.retryAfterSeconds);
     await setBlocked(me._id.toString(), other._id.toString(), blocked);
     await messaging.markBlockedBy(other._id.toString(), me._id.toString(), blocked);
+    // A block holds for presence at once: the blocked member's open pages stop following
+    // the blocker (on every process) and show them offline. Unblocking shows them again
+    // when a page next asks.
+    if (blocked) hidePresence?.(other._id.toString(), me._id.toString());
     flash(req, 'success', blocked ? 'messaging.block.done' : 'messaging.block.undone');
     res.redirect(303, returnPath(req, other.username));
   };

@@ -15,6 +15,7 @@
 // What the owner answers is written to the database behind the batch (views.ts) as
 // absolute values with `$max`: replaying a write, or writes crossing, cannot count twice.
 import type { Redis } from 'ioredis';
+import { LockUnavailableError } from '../db/redis-lock.ts';
 import { entryKey, type ConversationDoc, ConversationModel } from './models.ts';
 
 export interface ConversationCounts {
@@ -215,14 +216,23 @@ export function createRedisCounters(client: Redis, key: (name: string) => string
     return ready;
   }
 
+  /** Redis not answering: the send is refused as unavailable (db/errors.ts), not stored without its numbers. */
+  async function answered<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      throw new LockUnavailableError(`conversation counters: Redis did not answer (${(err as Error).message})`, { cause: err });
+    }
+  }
+
   return {
     async reserve(conv, count) {
-      await ensure(conv);
-      const end = await redis.hincrby(hash(conv), 'seq', count);
+      await answered(ensure(conv));
+      const end = await answered(redis.hincrby(hash(conv), 'seq', count));
       return end - count + 1;
     },
     async settle(batchId, conv, stored, to) {
-      await ensure(conv);
+      await answered(ensure(conv));
       const bySender = new Map<string, number>();
       let last = 0;
       for (const m of stored) {
@@ -232,16 +242,16 @@ export function createRedisCounters(client: Redis, key: (name: string) => string
       }
       const args: (string | number)[] = [stored.length, last, to];
       for (const [k, c] of bySender) args.push(k, c);
-      return fromHash(await redis.parleyConvSettle(hash(conv), key(`settled:${batchId}:${conv}`), ...args));
+      return fromHash(await answered(redis.parleyConvSettle(hash(conv), key(`settled:${batchId}:${conv}`), ...args)));
     },
     async markRead(conv, reader, upTo) {
-      await ensure(conv);
-      const [changed, readN, last] = await redis.parleyConvMarkRead(hash(conv), upTo ?? -1, entryKey(reader));
+      await answered(ensure(conv));
+      const [changed, readN, last] = await answered(redis.parleyConvMarkRead(hash(conv), upTo ?? -1, entryKey(reader)));
       return { changed: changed === 1, readN: Number(readN), last: Number(last) };
     },
     async current(conv) {
-      await ensure(conv);
-      return fromHash(await redis.hgetall(hash(conv)).then((h) => Object.entries(h).flat()));
+      await answered(ensure(conv));
+      return fromHash(await answered(redis.hgetall(hash(conv)).then((h) => Object.entries(h).flat())));
     },
     forget(conv) {
       initialised.delete(conv);

@@ -152,7 +152,8 @@ export class GroupCommit {
 
   private async commit(batch: SendItem[]): Promise<Committed[]> {
     const { counters } = this.options;
-    const batchId = `${this.prefix}-${++this.batches}`;
+    // Sorts in the order of the batches: the prefix starts with the process's start time.
+    const batchId = `${this.prefix}-${String(++this.batches).padStart(12, '0')}`;
     const byConv = new Map<string, number[]>();
     batch.forEach((item, i) => {
       const list = byConv.get(item.message.conv) ?? [];

@@ -16,7 +16,7 @@ export function createReadState(deps: { store: MessageStore; gate: WriteGate; fi
     const state = await store.markRead(reader.id, other.id, conversationId(reader.id, other.id), upTo);
     if (state.changed) {
       notify([reader.id], 'unread', { v: state.v, total: state.total, user: { _id: other.id, username: other.username }, count: state.count });
-      notify([other.id], 'read', { user: reader.id, upTo: upTo ?? state.lastSeq });
+      notify([other.id], 'read', { user: reader.id, upTo: state.readTo });
     }
     return state;
   }

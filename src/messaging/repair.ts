@@ -28,7 +28,9 @@ export async function repairBatches(deps: RepairDeps): Promise<number> {
   const cutoff = Date.now() - (deps.minAgeMs ?? 0);
   const journals = (await MessageBatchModel.find().lean<BatchDoc[]>().exec()).filter((j) => !deps.minAgeMs || new Date(j.at).getTime() < cutoff);
   if (journals.length === 0) return 0;
-  journals.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime() || (a._id < b._id ? -1 : 1));
+  // In the order they were written (batch ids sort so: group-commit.ts): one process's
+  // batches of a conversation are settled oldest first.
+  journals.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   const names = new Map<string, Promise<Party>>();
   const partyOf = (id: string) => {
     let p = names.get(id);

@@ -5,11 +5,12 @@ import type { UserDocument } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
 import { HttpError, NotFoundError, ValidationError } from '../http/errors.ts';
 import { requireUser } from '../http/locals.ts';
+import type { Limiters } from '../http/rate-limits.ts';
 import { blockingRouter, hasBlocked } from './blocking.ts';
 import { INBOX_KEEP } from './inbox.ts';
 import { party, type Party } from './message-view.ts';
 import type { MessagingService, Refusal } from './service.ts';
-import { firstIssue, historyQuerySchema } from './schemas.ts';
+import { firstIssue, historyQuerySchema, seqCursor } from './schemas.ts';
 import { requestsRouter } from './requests.ts';
 import { suggestUsernames } from './suggest.ts';
 
@@ -52,6 +53,9 @@ function formField(body: unknown, name: string): string {
 export interface MessagingRouterDeps {
   config: { limits: Pick<Config['limits'], 'messageMaxLength'> };
   messaging: MessagingService;
+  limiters: Pick<Limiters, 'block' | 'suggest'>;
+  /** The blocked member's pages stop following the blocker's presence (realtime/io.ts). */
+  hidePresence?: (watcherId: string, userId: string) => void;
 }
 
 export function messagingRouter(deps: MessagingRouterDeps): Router {
@@ -85,13 +89,9 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
     const query = historyQuerySchema.safeParse(req.query);
     if (!query.success) throw new ValidationError(firstIssue(query.error));
     const before = req.method === 'GET' ? query.data.before : undefined;
+    // A GET changes nothing: a prefetch or a link preview is not reading. The page's
+    // script marks what it shows as read (markread), or the no-script form (POST …/read).
     const view = await messaging.history(me(req), other, { before }, { presence: !other.blocksViewer });
-    const newest = view.messages.at(-1)?.seq;
-    // Opening the newest page is reading it: clear its unread count here and in every tab.
-    if (before === undefined && newest !== undefined) {
-      const state = await messaging.markReadWith(me(req), other, newest);
-      res.locals.unreadTotal = state.total;
-    }
     res.status(status).render('messages/conversation', {
       title: other.username,
       isBlocked: hasBlocked(req, other.id),
@@ -106,7 +106,7 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
     });
   }
 
-  router.use(blockingRouter(messaging));
+  router.use(blockingRouter(messaging, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
   router.use(requestsRouter(messaging.requests));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
@@ -124,6 +124,12 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   });
 
   router.get('/api/users/suggest', requireUserJson, async (req, res) => {
+    // Each ask may scan the usernames (see suggest.ts): limited per member.
+    const limit = await deps.limiters.suggest.consume(me(req).id);
+    if (!limit.ok) {
+      res.status(429).set('Retry-After', String(limit.retryAfterSeconds));
+      return res.json({ ok: false, error: req.t('safety.rateLimited', { seconds: limit.retryAfterSeconds }) });
+    }
     const inbox = await messaging.inbox(me(req));
     res.json({ ok: true, users: await suggestUsernames(req.query.q, inbox.conversations, me(req).id) });
   });
@@ -154,6 +160,16 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
       res.redirect(303, other ? `/messages/${encodeURIComponent(other.username)}` : '/messages');
     });
   }
+
+  // Marking read without JavaScript: the conversation page's form, up to what it showed.
+  router.post('/messages/:username/read', requireUser, async (req, res) => {
+    const other = await otherFrom(req);
+    const upTo = seqCursor.safeParse(formField(req.body, 'upTo'));
+    if (!upTo.success) throw new ValidationError(firstIssue(upTo.error));
+    const result = await messaging.markRead(me(req), { user: other.id, upTo: upTo.data });
+    if (!result.ok) throw new HttpError(STATUS[result.code], result.error);
+    res.redirect(303, `/messages/${encodeURIComponent(other.username)}`);
+  });
 
   // The conversation's form without JavaScript.
   router.post('/messages/:username', requireUser, async (req, res) => {

@@ -2,6 +2,7 @@
 // trusted: each schema turns an unknown value into plain strings and numbers or fails
 // with a translation key naming the problem.
 import { z } from 'zod';
+import { neutraliseText } from '../text/safety.ts';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const emptyAsMissing = (value: unknown) => (value === '' || value === null ? undefined : value);
@@ -27,9 +28,9 @@ export function privateMessageSchema(maxLength: number) {
         to_username: username,
         content: z
           .string({ error: 'messaging.error.contentType' })
-          .trim()
-          .min(1, 'messaging.error.empty')
-          .max(maxLength, 'messaging.error.tooLong'),
+          // Hidden controls, direction overrides and broken characters go (text/safety.ts).
+          .transform((v) => neutraliseText(v).trim())
+          .pipe(z.string().min(1, 'messaging.error.empty').max(maxLength, 'messaging.error.tooLong')),
         client_id: z.preprocess(
           emptyAsMissing,
           z.string({ error: 'messaging.error.clientId' }).min(1, 'messaging.error.clientId').max(128, 'messaging.error.clientId').optional(),
@@ -80,8 +81,8 @@ export function issueField(error: z.ZodError): 'to' | 'content' | undefined {
 export const WATCH_PRESENCE_MAX = 300;
 
 export const watchPresenceSchema = z
-  .array(z.string().regex(/^[0-9a-f]{24}$/i, 'messaging.error.payload'), { error: 'messaging.error.payload' })
-  .max(WATCH_PRESENCE_MAX, 'messaging.error.payload')
+  .array(z.string({ error: 'safety.presence.ids' }).regex(OBJECT_ID, 'safety.presence.ids'), { error: 'safety.presence.ids' })
+  .max(WATCH_PRESENCE_MAX, 'safety.presence.tooMany')
   .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))]);
 
 const messageIdField = z.string({ error: 'chatmore.error.messageId' }).regex(OBJECT_ID, 'chatmore.error.messageId').transform((id) => id.toLowerCase());

@@ -2,6 +2,7 @@
 // `from_user` is ignored), the service does the rest, and every answer is an ack.
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { translator } from '../i18n/index.ts';
+import type { Limiters } from '../http/rate-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Failure } from '../realtime/events.ts';
 import { onEvent, presenceRoom, type AppSocket, type SocketFeature } from '../realtime/io.ts';
@@ -12,7 +13,7 @@ function failure(t: ReturnType<typeof translator>, refusal: Refusal): Failure {
   return { ...rest, error: t(error, vars) };
 }
 
-export function messagingSocketFeature(messaging: MessagingService, log: Logger): SocketFeature {
+export function messagingSocketFeature(messaging: MessagingService, log: Logger, limiters: Pick<Limiters, 'watchPresence'>): SocketFeature {
   return (socket: AppSocket) => {
     const { userId, username, locale } = socket.data;
     const t = translator(locale);
@@ -46,6 +47,10 @@ export function messagingSocketFeature(messaging: MessagingService, log: Logger)
     // Live online dots: the socket hears `presence` for the members it last asked about.
     let watching: string[] = [];
     onEvent(socket, 'watchpresence', log, async (payload) => {
+      const limit = await limiters.watchPresence.consume(userId);
+      if (!limit.ok) {
+        return failure(t, { ok: false, code: 'rateLimited', error: 'safety.rateLimited', retryAfter: limit.retryAfterSeconds, vars: { seconds: limit.retryAfterSeconds } });
+      }
       const result = await messaging.watchablePresence({ id: userId, username }, payload);
       if (!result.ok) return failure(t, result);
       for (const id of watching) void socket.leave(presenceRoom(id));

@@ -145,12 +145,14 @@ export class MessageStore {
    * with `$max`: two devices marking read on two processes cannot clear a message
    * neither has seen, nor subtract twice.
    */
-  async markRead(owner: string, other: string, conv: string, upTo: number | undefined): Promise<UnreadState & { changed: boolean; lastSeq: number }> {
+  async markRead(owner: string, other: string, conv: string, upTo: number | undefined): Promise<UnreadState & { changed: boolean; lastSeq: number; readTo: number }> {
     await this.views.written({ owner, conv });
     const result = await this.counters.markRead(conv, owner, upTo);
-    if (!result.changed) return { ...(await this.unreadState(owner, other)), changed: false, lastSeq: result.last };
+    // Never past the conversation's last message: a forged upTo would show the other
+    // member their future messages as seen.
+    const readTo = Math.min(upTo ?? result.last, result.last);
+    if (!result.changed) return { ...(await this.unreadState(owner, other)), changed: false, lastSeq: result.last, readTo };
     const key = entryKey(owner);
-    const readTo = upTo ?? result.last;
     const [, doc] = await Promise.all([
       this.serial.run(`conv:${conv}`, () =>
         ConversationModel.updateOne({ _id: conv }, { $max: { [`readN.${key}`]: result.readN, [`readSeq.${key}`]: readTo } }).exec(),
@@ -162,7 +164,7 @@ export class MessageStore {
       ),
     ]);
     this.badges.invalidate(owner);
-    return { ...unreadStateOf(doc, other), changed: true, lastSeq: result.last };
+    return { ...unreadStateOf(doc, other), changed: true, lastSeq: result.last, readTo };
   }
 
   /**

@@ -197,7 +197,11 @@ export class ViewWriter {
     const touches = (p: Pending) =>
       (key.conv !== undefined && p.convs.has(key.conv)) || (key.owner !== undefined && p.inboxes.has(key.owner));
     // A database that is away fails every pass: the reader then reads what is there.
-    while ((touches(this.pending) || touches(this.flying)) && Date.now() < deadline) await this.passDone.promise;
+    while ((touches(this.pending) || touches(this.flying)) && Date.now() < deadline) {
+      // Someone is waiting: the next pass starts without its rest.
+      if (touches(this.pending) && this.retryMs === 0) this.kick(true);
+      await this.passDone.promise;
+    }
   }
 
   /** Writes everything waiting now (shutdown): resolves once written or after `timeoutMs`. */

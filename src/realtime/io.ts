@@ -13,6 +13,7 @@ import { findUserName } from '../accounts/user-model.ts';
 import type { Config } from '../config.ts';
 import type { RedisLink } from '../db/redis.ts';
 import { localeFromRequest } from '../http/locals.ts';
+import { securityHeaders } from '../http/security-headers.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
 import type { ClientToServerEvents, Failure, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
@@ -42,6 +43,11 @@ export interface Realtime {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
   /** Closes every socket opened under this session, on every process (sign-out). */
   endSession(sessionId: string): void;
+  /**
+   * `watcherId`'s sockets, on every process, stop hearing when `userId` comes or goes, and
+   * are told `userId` is offline now (they were blocked by `userId`).
+   */
+  stopWatching(watcherId: string, userId: string): void;
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -108,6 +114,13 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     },
   });
 
+  // Socket.IO answers /socket.io/ (its client script, polling, handshakes) before Express
+  // sees the request: its responses get the same protective headers as the pages here.
+  const headers = securityHeaders(deps.config);
+  httpServer.prependListener('request', (req, res) => {
+    if (req.url?.startsWith('/socket.io/')) headers(req as never, res as never, () => undefined);
+  });
+
   // The session is read on the handshake only: later polling requests of the same
   // connection would otherwise each cost a session-store read.
   io.engine.use((req: Request & { _query?: { sid?: string } }, res: http.ServerResponse, next: (err?: unknown) => void) => {
@@ -120,9 +133,9 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     const locale = localeFromRequest(req);
     // A refused handshake is final for socket.io-client; `code` tells a browser whether
     // trying again later can help ('unavailable') or only signing in can ('signIn').
-    const refuse = (code: 'signIn' | 'unavailable') => {
+    const refuse = (code: 'signIn' | 'unavailable' | 'tooMany', key = `messaging.error.${code}`) => {
       const err = new Error('unauthorized') as Error & { data?: unknown };
-      err.data = { error: translator(locale)(`messaging.error.${code}`), code };
+      err.data = { error: translator(locale)(key, { maximum: deps.config.limits.socketsPerMember }), code };
       next(err);
     };
     const userId = req.session?.userId;
@@ -131,6 +144,12 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     findUserName(userId).then(
       (user) => {
         if (!user) return refuse('signIn');
+        // Every socket costs memory: a member's tabs on this process are limited (SOCKETS_PER_MEMBER).
+        const open = io.of('/').adapter.rooms.get(userRoom(user._id.toString()))?.size ?? 0;
+        if (open >= deps.config.limits.socketsPerMember) {
+          log.warn({ userId: user._id.toString(), open }, 'socket handshake refused: too many sockets for one member');
+          return refuse('tooMany', 'safety.sockets.tooMany');
+        }
         socket.data = { userId: user._id.toString(), username: user.username, locale, sessionId: req.sessionID };
         next();
       },
@@ -252,10 +271,16 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
   io.on('endSession', (sessionId) => endLocalSession(String(sessionId)));
   const endSession = (sessionId: string) => {
     endLocalSession(sessionId);
-    io.serverSideEmit('endSession', sessionId);
+    if (deps.redis) io.serverSideEmit('endSession', sessionId);
   };
 
-  return { io, presence, notify, whoIsOnline, endSession };
+  // Through the adapter, so on every process, in order: first out of the room, then the dot goes.
+  const stopWatching = (watcherId: string, userId: string) => {
+    io.in(userRoom(watcherId)).socketsLeave(presenceRoom(userId));
+    io.to(userRoom(watcherId)).emit('presence', { user: userId, online: false });
+  };
+
+  return { io, presence, notify, whoIsOnline, endSession, stopWatching };
 }
 
 /**

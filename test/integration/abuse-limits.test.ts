@@ -141,6 +141,19 @@ describe('login and registration rates', () => {
     expect((await login('192.0.2.50', owner, PASSWORD, ownBrowser)).res.status).toBe(303);
   });
 
+  it('does not let a stranger lock out a member who has only ever registered in this browser', async () => {
+    const username = uniqueUsername('reg');
+    const ownBrowser = request.agent(server.current.url);
+    const _csrf = await csrfToken(ownBrowser, '/register');
+    const registered = await ownBrowser.post('/register').set('X-Forwarded-For', '192.0.2.70').type('form').send({ username, password: PASSWORD, _csrf });
+    expect(registered.status).toBe(303);
+    expect((await ownBrowser.post('/logout').type('form').send({ _csrf: await csrfToken(ownBrowser, '/') })).status).toBe(303);
+
+    for (const n of [1, 2, 3]) expect((await login(`198.18.1.${n}`, username, 'wrong password')).res.status).toBe(401);
+    expect((await login('198.18.1.4', username, PASSWORD)).res.status).toBe(429);
+    expect((await login('192.0.2.70', username, PASSWORD, ownBrowser)).res.status).toBe(303);
+  });
+
   it("counts a known browser's own failures against it", async () => {
     const owner = await account();
     const browser = request.agent(server.current.url);

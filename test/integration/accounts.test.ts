@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { connectAs, emitAck } from '../support/sockets.ts';
+import { connectAs, connectError, emitAck } from '../support/sockets.ts';
 import { csrfToken, registerUser, uniqueUsername } from '../support/users.ts';
 
 let server: TestServer;
@@ -11,6 +11,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+
+/** Just the parley.sid pair of a Cookie header. */
+function sessionCookieOf(cookieHeader: string): string {
+  return cookieHeader.split('; ').find((c) => c.startsWith('parley.sid='))!;
+}
 
 async function postForm(path: string, fields: Record<string, string>, agent = request.agent(server.url)) {
   const _csrf = await csrfToken(agent, path === '/login' ? '/login' : '/register');
@@ -58,18 +63,30 @@ describe('registration', () => {
 
 describe('sign in and out', () => {
   it('signs in with the right password, with a new session id', async () => {
-    const user = await registerUser(server.url);
-    const agent = request.agent(server.url);
-    const before = await agent.get('/login');
-    const oldCookie = String(before.headers['set-cookie'] ?? '');
-    const res = await postForm('/login', { username: user.username.toUpperCase(), password: user.password }, agent);
+    // The browser already holds a stored session (here another member's, as a session
+    // fixation attack plants one): signing in must not adopt it.
+    const [planted, user] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const plantedCookie = sessionCookieOf(planted.cookie);
+    const form = await request(server.url).get('/login').set('Cookie', plantedCookie);
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const res = await request(server.url)
+      .post('/login')
+      .set('Cookie', plantedCookie)
+      .type('form')
+      .send({ username: user.username.toUpperCase(), password: user.password, _csrf });
     expect(res.status).toBe(303);
-    const newCookie = String(res.headers['set-cookie'] ?? '');
-    expect(newCookie).toMatch(/parley\.sid=/);
-    expect(newCookie.split(';')[0]).not.toBe(oldCookie.split(';')[0]);
-    expect(newCookie).toMatch(/HttpOnly/i);
-    expect(newCookie).toMatch(/SameSite=Lax/i);
-    expect((await agent.get('/')).text).toContain(user.username);
+    const line = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('parley.sid='));
+    expect(line, 'a new parley.sid').toBeDefined();
+    const newCookie = line!.split(';')[0]!;
+    expect(newCookie).not.toBe(plantedCookie);
+    expect(line).toMatch(/HttpOnly/i);
+    expect(line).toMatch(/SameSite=Lax/i);
+    expect((await request(server.url).get('/').set('Cookie', newCookie)).text).toContain(user.username);
+    // The session id from before sign-in is worth nothing now: not the member, not anyone.
+    const withPlanted = await request(server.url).get('/').set('Cookie', plantedCookie);
+    expect(withPlanted.text).not.toContain(user.username);
+    expect(withPlanted.text).not.toContain('action="/logout"');
+    expect((await connectError(await connectAs(server.url, { cookie: plantedCookie }, { wait: false }))).data).toMatchObject({ code: 'signIn' });
   });
 
   it('refuses a wrong password with one message for both unknown user and bad password', async () => {
@@ -97,6 +114,21 @@ describe('sign in and out', () => {
     const res = await user.agent.post('/logout').type('form').send({ _csrf });
     expect(res.status).toBe(303);
     expect((await user.agent.get('/')).text).not.toContain('action="/logout"');
+  });
+
+  it('refuses the signed-out session cookie afterwards, on pages, forms and sockets', async () => {
+    const user = await registerUser(server.url);
+    const cookie = sessionCookieOf(user.cookie);
+    const _csrf = await csrfToken(user.agent, '/');
+    expect((await user.agent.post('/logout').type('form').send({ _csrf })).status).toBe(303);
+    // A copy of the cookie kept from before (another tab, a thief): the stored session is gone.
+    const page = await request(server.url).get('/messages').set('Cookie', cookie);
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toMatch(/^\/login/);
+    expect((await request(server.url).get('/').set('Cookie', cookie)).text).not.toContain(user.username);
+    const post = await request(server.url).post('/posts').set('Cookie', cookie).type('form').send({ title: 'after sign-out', body: 'no', _csrf });
+    expect(post.status).toBe(403);
+    expect((await connectError(await connectAs(server.url, { cookie }, { wait: false }))).data).toMatchObject({ code: 'signIn' });
   });
 });
 

@@ -17,6 +17,8 @@ beforeAll(() => {
 describe('live presence', () => {
   it('tells a watching page when a member comes online and when their last tab goes', async () => {
     const [viewer, friend] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    // A page follows only members its reader has a conversation with.
+    expect(await server.messaging.send({ id: friend.id, username: friend.username }, { to_user: viewer.id, content: 'hi' })).toMatchObject({ ok: true });
     const page = await connectAs(server.url, viewer);
     expect(await emitAck<WatchPresenceAck>(page, 'watchpresence', [friend.id])).toEqual({ ok: true, online: [] });
 

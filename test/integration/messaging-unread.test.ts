@@ -82,20 +82,32 @@ describe('marking read', () => {
     expect(history.body.readUpTo).toBe(two.message.seq);
   });
 
-  it('by opening the conversation page, updating the other tabs and the page\u2019s own badge', async () => {
+  it('not by opening the conversation page (a prefetch is not reading), but by its form, updating the other tabs', async () => {
     const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
     const otherTab = await connectAs(server.url, bob);
     const aliceSocket = await connectAs(server.url, alice);
-    await send(aliceSocket, bob, 'read me');
-    const before = await bob.agent.get('/');
-    expect(headerBadge(before.text)).toContain('data-unread="1"');
-    const cleared = nextEvent(otherTab, 'unread', (p) => p.total === 0);
-    const page = await bob.agent.get(`/messages/${encodeURIComponent(alice.username)}`);
+    const sent = await send(aliceSocket, bob, 'read me');
+    const receipts = collect(aliceSocket, 'read');
+    const path = `/messages/${encodeURIComponent(alice.username)}`;
+    const page = await bob.agent.get(path);
     expect(page.status).toBe(200);
-    expect(headerBadge(page.text)).not.toContain('data-unread=');
-    expect(page.text).toContain(`<title>${alice.username} · Parley</title>`);
+    expect(page.text).toContain(`${alice.username} · Parley</title>`);
+    expect(headerBadge(page.text)).toContain('data-unread="1"');
+    expect((await bob.agent.get('/api/inbox')).body.total).toBe(1);
+    expect((await alice.agent.get(`/messages/${encodeURIComponent(bob.username)}/history`)).body.readUpTo).toBe(0);
+    expect(receipts).toEqual([]);
+
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    expect((await bob.agent.post(`${path}/read`).type('form').send({ upTo: String(sent.message.seq) })).status).toBe(403);
+    expect((await bob.agent.get('/api/inbox')).body.total).toBe(1);
+    const cleared = nextEvent(otherTab, 'unread', (p) => p.total === 0);
+    const receipt = nextEvent(aliceSocket, 'read');
+    const marked = await bob.agent.post(`${path}/read`).type('form').send({ _csrf, upTo: String(sent.message.seq) });
+    expect(marked.status).toBe(303);
+    expect(marked.headers.location).toBe(path);
     expect(await cleared).toMatchObject({ total: 0, count: 0 });
-    expect((await bob.agent.get('/api/inbox')).body.total).toBe(0);
+    expect(await receipt).toEqual({ user: bob.id, upTo: sent.message.seq });
+    expect(headerBadge((await bob.agent.get(path)).text)).not.toContain('data-unread=');
   });
 
   it('keeps the count when a newer message has arrived that the reader has not seen', async () => {

@@ -56,6 +56,18 @@ describe('on every kind of page', () => {
     }
   });
 
+  it('sends the same headers with Socket.IO\u2019s own responses: its client script, polling and handshakes', async () => {
+    const paths = ['/socket.io/socket.io.min.js', '/socket.io/?EIO=4&transport=polling', '/socket.io/?EIO=4&transport=nonsense'];
+    for (const path of paths) {
+      const res = await member.agent.get(path);
+      const csp = directives(res.headers['content-security-policy']);
+      expect(csp.get('script-src'), path).toEqual(["'self'"]);
+      expect(csp.get('frame-ancestors'), path).toEqual(["'none'"]);
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(res.headers['x-frame-options'], path).toBe('DENY');
+    }
+  });
+
   it('puts nothing inline that the CSP would have to allow, and escapes what members wrote', async () => {
     for (const path of pages) {
       const res = await member.agent.get(path);
@@ -127,7 +139,9 @@ describe('cookies behind a TLS-terminating proxy (TRUST_PROXY)', () => {
     const agent = request.agent(server.current.url);
     const page = await agent.get('/register').set('X-Forwarded-Proto', 'https');
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
-    const cookie = setCookieLine(page.headers['set-cookie'], 'parley.sid').split(';')[0]!;
+    // A visitor's form token rests on a cookie of its own (no stored session yet): Secure too.
+    expect(cookieAttributes(page.headers['set-cookie'], 'parley.csrf')).toEqual(expect.arrayContaining(['httponly', 'samesite=lax', 'secure']));
+    const cookie = setCookieLine(page.headers['set-cookie'], 'parley.csrf').split(';')[0]!;
     const res = await request(server.current.url)
       .post('/register')
       .set('X-Forwarded-Proto', 'https')

@@ -94,14 +94,18 @@ describe('bench figures', () => {
 
   it('judges targets against the relay’s figures and says which are not measured yet', () => {
     const rows = evaluateTargets([
-      { key: 'relay.capacity', label: 'relay', value: 1000, unit: 'msg/s' },
-      { key: 'parley.capacity', label: 'parley', value: 400, unit: 'msg/s' },
+      { key: 'relay.capacity.pairs8', label: 'relay', value: 30000, unit: 'msg/s' },
+      { key: 'parley.capacity.pairs8', label: 'parley', value: 400, unit: 'msg/s' },
+      { key: 'parley.capacity.pairs32', label: 'parley', value: 5000, unit: 'msg/s' },
       { key: 'relay.memoryPerSocket', label: 'relay', value: 20, unit: 'KiB' },
       { key: 'parley.memoryPerSocket', label: 'parley', value: 29, unit: 'KiB' },
     ]);
     const byGoal = (start: string) => rows.find((r) => r.goal.startsWith(start))!;
-    expect(byGoal('Capacity').status).toBe('not met');
-    expect(byGoal('Capacity').bound).toBe('at least 500 msg/s');
+    expect(byGoal('Capacity with storage ≥ 4,000 msg/s at 8 pairs').status).toBe('not met');
+    expect(byGoal('Capacity with storage ≥ 4,000 msg/s at 8 pairs').bound).toBe('at least 4,000 msg/s');
+    expect(byGoal('Capacity with storage ≥ 4,000 msg/s at 8 pairs').yardstick).toBe('30,000 msg/s (relay.capacity.pairs8)');
+    expect(byGoal('Capacity with storage ≥ 4,000 msg/s at 32 pairs').status).toBe('met');
+    expect(byGoal('Capacity with storage ≥ 4,000 msg/s at 128 pairs').status).toBe('not measured yet');
     expect(byGoal('Resident memory').status).toBe('met');
     expect(byGoal('Post page').status).toBe('not measured yet');
   });

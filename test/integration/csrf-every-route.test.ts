@@ -1,0 +1,78 @@
+// Every state-changing route refuses a form without its CSRF token, or with another
+// session's, and accepts the same form with the right one: each case fixed here, so
+// that skipping the check on any one route fails a named test (a random fuzzer only
+// catches it by chance). A route added without a case here fails the last test.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPost } from '../support/forum.ts';
+import { useTestServer } from '../support/server.ts';
+import type { TestServer } from '../support/server.ts';
+import { csrfToken, registerUser, uniqueUsername, type SignedInUser } from '../support/users.ts';
+
+const running = useTestServer();
+let server: TestServer;
+let member: SignedInUser;
+let other: SignedInUser;
+let postId: string;
+beforeAll(async () => {
+  server = running.current;
+  [member, other] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+  postId = await createPost(member, 'A post to reply to');
+});
+
+type Agent = ReturnType<typeof request.agent>;
+interface Case {
+  /** The route as written in the source. */
+  route: string;
+  /** Who sends it: a fresh signed-out browser, or a signed-in member. */
+  signedIn: boolean;
+  /** The path and a valid form for it, made fresh for each attempt. */
+  form(): Promise<{ path: string; fields: Record<string, string> }>;
+}
+
+const CASES: Case[] = [
+  { route: '/register', signedIn: false, form: async () => ({ path: '/register', fields: { username: uniqueUsername('csrf'), password: 'correct horse battery' } }) },
+  { route: '/login', signedIn: false, form: async () => ({ path: '/login', fields: { username: member.username, password: member.password } }) },
+  { route: '/logout', signedIn: true, form: async () => ({ path: '/logout', fields: {} }) },
+  { route: '/posts', signedIn: true, form: async () => ({ path: '/posts', fields: { title: 'Forged?', body: 'Only with the token.' } }) },
+  { route: '/posts/:id/replies', signedIn: true, form: async () => ({ path: `/posts/${postId}/replies`, fields: { body: 'A reply' } }) },
+  { route: '/messages', signedIn: true, form: async () => ({ path: '/messages', fields: { to: other.username, content: 'hello' } }) },
+  { route: '/messages/:username', signedIn: true, form: async () => ({ path: `/messages/${other.username}`, fields: { content: 'hello' } }) },
+  { route: '/messages/:username/read', signedIn: true, form: async () => ({ path: `/messages/${other.username}/read`, fields: { upTo: '1' } }) },
+  { route: '/users/:username/block', signedIn: true, form: async () => ({ path: `/users/${other.username}/block`, fields: { back: 'profile' } }) },
+  { route: '/users/:username/unblock', signedIn: true, form: async () => ({ path: `/users/${other.username}/unblock`, fields: { back: 'profile' } }) },
+];
+
+/** A browser for one attempt: signed in as a new member, or signed out; with its own form token. */
+async function browser(signedIn: boolean): Promise<{ agent: Agent; token: string }> {
+  if (signedIn) {
+    const someone = await registerUser(server.url);
+    return { agent: someone.agent, token: await csrfToken(someone.agent, '/') };
+  }
+  const agent = request.agent(server.url);
+  return { agent, token: await csrfToken(agent, '/login') };
+}
+
+describe('CSRF on every state-changing route', () => {
+  it.each(CASES.map((c) => [c.route, c] as const))('POST %s: 403 without a token or with another session\u2019s, 303 with its own', async (_route, c) => {
+    const { agent, token } = await browser(c.signedIn);
+    const { token: foreign } = await browser(c.signedIn);
+    const { path: target, fields } = await c.form();
+    const without = await agent.post(target).type('form').send(fields);
+    expect(without.status, 'no token').toBe(403);
+    const wrong = await agent.post(target).type('form').send({ ...fields, _csrf: foreign });
+    expect(wrong.status, 'another session\u2019s token').toBe(403);
+    const right = await agent.post(target).type('form').send({ ...fields, _csrf: token });
+    expect(right.status, right.text.slice(0, 200)).toBe(303);
+  });
+
+  it('has a case for every POST route in the source', () => {
+    const root = path.resolve(import.meta.dirname, '../../src');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const routes = files.flatMap((f) => [...readFileSync(path.join(root, f), 'utf8').matchAll(/\.(?:post|put|patch|delete)\(\s*'([^']+)'/g)].map((m) => m[1]!));
+    expect(routes.length).toBeGreaterThan(5);
+    expect(new Set(routes)).toEqual(new Set(CASES.map((c) => c.route)));
+  });
+});
