@@ -5,7 +5,7 @@
 // views with every message, so a reply accepts with no write of its own), `acc`, `ign`,
 // and `reqOff` on the inbox for a member who turned requests off (models.ts isRequest).
 import { Router, type Request, type Response } from 'express';
-import { HttpError, NotFoundError } from '../http/errors.ts';
+import { HttpError } from '../http/errors.ts';
 import { flash, requireUser } from '../http/locals.ts';
 import type { Notify } from '../realtime/events.ts';
 import type { FindOther } from './members.ts';
@@ -58,7 +58,11 @@ export function requestsRouter(requests: Requests): Router {
   const me = (req: Request): Party => ({ id: req.user!._id.toString(), username: req.user!.username });
 
   const decide = (decision: 'acc' | 'ign') => async (req: Request, res: Response) => {
-    if (!(await requests.decide(me(req), String(req.params.username ?? ''), decision))) throw new NotFoundError('chatmore.requests.unknown');
+    // No such request (a page from before a reply accepted it, say): back to the list, saying so.
+    if (!(await requests.decide(me(req), String(req.params.username ?? ''), decision))) {
+      flash(req, 'info', 'chatmore.requests.unknown');
+      return res.redirect(303, '/messages');
+    }
     res.redirect(303, decision === 'acc' ? `/messages/${encodeURIComponent(String(req.params.username))}` : '/messages');
   };
   router.post('/messages/requests/:username/accept', requireUser, decide('acc'));

@@ -151,15 +151,15 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
 
   // Editing and deleting one's own message without JavaScript: the same service as the
   // socket events, then back to the conversation (or, refused, the reason on it).
-  for (const kind of ['edit', 'delete'] as const) {
-    router.post(`/messages/m/:id/${kind}`, requireUser, async (req, res) => {
-      const input = { message_id: String(req.params.id ?? ''), content: formField(req.body, 'content') };
-      const result = kind === 'edit' ? await messaging.editMessage(me(req), input) : await messaging.deleteMessage(me(req), input);
-      if (!result.ok) throw new HttpError(STATUS[result.code], req.t(result.error, result.vars));
-      const other = await messaging.findOther({ id: result.message.to });
-      res.redirect(303, other ? `/messages/${encodeURIComponent(other.username)}` : '/messages');
-    });
-  }
+  const change = (kind: 'edit' | 'delete') => async (req: Request, res: Response) => {
+    const input = { message_id: String(req.params.id ?? ''), content: formField(req.body, 'content') };
+    const result = kind === 'edit' ? await messaging.editMessage(me(req), input) : await messaging.deleteMessage(me(req), input);
+    if (!result.ok) throw new HttpError(STATUS[result.code], req.t(result.error, result.vars));
+    const other = await messaging.findOther({ id: result.message.to });
+    res.redirect(303, other ? `/messages/${encodeURIComponent(other.username)}` : '/messages');
+  };
+  router.post('/messages/m/:id/edit', requireUser, change('edit'));
+  router.post('/messages/m/:id/delete', requireUser, change('delete'));
 
   // Marking read without JavaScript: the conversation page's form, up to what it showed.
   router.post('/messages/:username/read', requireUser, async (req, res) => {

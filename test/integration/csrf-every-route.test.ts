@@ -28,8 +28,15 @@ interface Case {
   route: string;
   /** Who sends it: a fresh signed-out browser, or a signed-in member. */
   signedIn: boolean;
-  /** The path and a valid form for it, made fresh for each attempt. */
-  form(): Promise<{ path: string; fields: Record<string, string> }>;
+  /** The path and a valid form for it, made fresh for each attempt (by the browser that will send it). */
+  form(agent: Agent, token: string): Promise<{ path: string; fields: Record<string, string> }>;
+}
+
+/** A message the browser's member sent to `other` (by the form), to edit or delete. */
+async function ownMessage(agent: Agent, token: string): Promise<string> {
+  await agent.post('/messages').type('form').send({ _csrf: token, to: other.username, content: 'mine to change' });
+  const history = await agent.get(`/messages/${other.username}/history`);
+  return (history.body as { messages: { _id: string }[] }).messages.at(-1)!._id;
 }
 
 const CASES: Case[] = [
@@ -41,6 +48,11 @@ const CASES: Case[] = [
   { route: '/messages', signedIn: true, form: async () => ({ path: '/messages', fields: { to: other.username, content: 'hello' } }) },
   { route: '/messages/:username', signedIn: true, form: async () => ({ path: `/messages/${other.username}`, fields: { content: 'hello' } }) },
   { route: '/messages/:username/read', signedIn: true, form: async () => ({ path: `/messages/${other.username}/read`, fields: { upTo: '1' } }) },
+  { route: '/messages/m/:id/edit', signedIn: true, form: async (agent, token) => ({ path: `/messages/m/${await ownMessage(agent, token)}/edit`, fields: { content: 'changed' } }) },
+  { route: '/messages/m/:id/delete', signedIn: true, form: async (agent, token) => ({ path: `/messages/m/${await ownMessage(agent, token)}/delete`, fields: {} }) },
+  { route: '/messages/requests/:username/accept', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/accept`, fields: {} }) },
+  { route: '/messages/requests/:username/ignore', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/ignore`, fields: {} }) },
+  { route: '/messages/requests/settings', signedIn: true, form: async () => ({ path: '/messages/requests/settings', fields: { requests: 'on' } }) },
   { route: '/users/:username/block', signedIn: true, form: async () => ({ path: `/users/${other.username}/block`, fields: { back: 'profile' } }) },
   { route: '/users/:username/unblock', signedIn: true, form: async () => ({ path: `/users/${other.username}/unblock`, fields: { back: 'profile' } }) },
 ];
@@ -59,7 +71,7 @@ describe('CSRF on every state-changing route', () => {
   it.each(CASES.map((c) => [c.route, c] as const))('POST %s: 403 without a token or with another session\u2019s, 303 with its own', async (_route, c) => {
     const { agent, token } = await browser(c.signedIn);
     const { token: foreign } = await browser(c.signedIn);
-    const { path: target, fields } = await c.form();
+    const { path: target, fields } = await c.form(agent, token);
     const without = await agent.post(target).type('form').send(fields);
     expect(without.status, 'no token').toBe(403);
     const wrong = await agent.post(target).type('form').send({ ...fields, _csrf: foreign });

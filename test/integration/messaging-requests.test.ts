@@ -58,7 +58,9 @@ describe('message requests', () => {
     const { alice, bob, aliceTab } = await strangers();
     await sendTo(aliceTab, bob, 'one');
     await sendTo(aliceTab, bob, 'two');
-    expect((await post(bob, `/messages/requests/${bob.username}/accept`)).status).toBe(404);
+    // No request from that name: back to the list, nothing changed.
+    const none = await post(bob, `/messages/requests/${bob.username}/accept`);
+    expect([none.status, none.headers.location]).toEqual([303, '/messages']);
     const res = await post(bob, `/messages/requests/${alice.username}/accept`);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/messages/${alice.username}`);
