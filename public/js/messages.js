@@ -60,8 +60,14 @@
 
   $doc.on('parley:sendback', (_e, data) => {
     // A first message from someone not listed may be a request: the server's inbox says where it goes.
-    if (data.message.from !== Parley.me && !findRow(data.friend._id).length) Parley.refreshInbox();
-    else showMessage(data.friend, data.message);
+    if (data.message.from !== Parley.me && !findRow(data.friend._id).length) {
+      Parley.refreshInbox()
+        .done((inbox) => {
+          const request = inbox && Array.isArray(inbox.requests) && inbox.requests.some((c) => c.user._id === data.friend._id);
+          if (!request) showMessage(data.friend, data.message);
+        })
+        .fail(() => showMessage(data.friend, data.message));
+    } else showMessage(data.friend, data.message);
   });
 
   /** The requests box, as the server renders it, when the requests changed. */

@@ -17,7 +17,12 @@
 //
 // Unread counts do not change: a deleted unread message stays a "message deleted" line
 // where it was, counted until read, so the count matches what the member finds.
-// Edits are allowed for `editWindowMs` after sending (config); deletion at any time.
+// Edits are allowed for `editWindowMs` after sending (MESSAGE_EDIT_WINDOW_MS, 1 hour), deletion
+// at any time. The reference systems (../shared/REFERENCES.md) let members edit and delete
+// their own chat messages with no window; we keep deletion unlimited (taking something
+// back must always be possible) but bound edits, so that a message cannot be rewritten
+// long after the other person answered it; "edited" marks every changed message.
+// A deletion clears the text from the document too: it is not kept for a restore.
 import type { Limiter } from '../http/rate-limits.ts';
 import type { EditAck, Failure, MessageView, Notify } from '../realtime/events.ts';
 import type { ReadUser } from './members.ts';
