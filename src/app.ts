@@ -23,6 +23,10 @@ import { viewHelpers } from './http/view-helpers.ts';
 import { languageRouter } from './i18n/language-route.ts';
 import type { MessagingService } from './messaging/service.ts';
 import { unreadBadge } from './messaging/unread-badge.ts';
+import type { Mail } from './mail/index.ts';
+import { unsubscribeRouter } from './mail/unsubscribe.ts';
+import { passwordRouter } from './settings/password-routes.ts';
+import { settingsRouter } from './settings/routes.ts';
 
 /** What a 503 tells clients: the driver retries the database every couple of seconds. */
 const RETRY_AFTER_SECONDS = '5';
@@ -50,6 +54,10 @@ export interface AppDeps {
   writeLock?: KeyLock;
   /** Closes every socket opened under this session, on any process (sign-out). */
   closeSessionSockets?: (sessionId: string) => void;
+  /** Closes every socket of a member on any process, but those of `keepSessionId` (password changed). */
+  endUserSessions?: (userId: string, keepSessionId?: string) => void;
+  /** Mail (src/mail): password resets, address confirmations. */
+  mail?: Mail;
   /** `watcherId` no longer sees `userId` come and go, on any process (blocked by `userId`). */
   hidePresence?: (watcherId: string, userId: string) => void;
 }
@@ -96,6 +104,8 @@ export function createApp(deps: AppDeps): express.Express {
   // extended: false keeps form fields flat strings: "username[$ne]=" stays a literal key.
   app.use(express.urlencoded({ extended: false, limit: config.limits.bodyLimitBytes, parameterLimit: config.limits.formFieldLimit }));
   app.use(express.json({ limit: config.limits.bodyLimitBytes }));
+  // Mail clients POST one-click unsubscribes with no cookie and no CSRF token (RFC 8058).
+  app.use(unsubscribeRouter(deps));
   app.use(deps.session);
   const csrf = createCsrf(deps.secret, { secure: config.trustProxy ? 'auto' : false });
   app.use(csrf.locals);
@@ -104,6 +114,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(unreadBadge(deps.messaging));
 
   app.use(accountsRouter(deps));
+  app.use(passwordRouter(deps));
+  app.use(settingsRouter(deps));
   app.use(profilesRouter());
   app.use(forumRouter(deps));
   app.use(messagingRouter(deps));

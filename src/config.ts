@@ -87,6 +87,20 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  // Mail (src/mail): links in mails start with PUBLIC_URL; without SMTP_URL mails are files.
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as https://forum.example.org (no path, no trailing /)').optional()),
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
+  MAIL_FROM: z.string().min(3).default('Parley <parley@localhost>'),
+  MAIL_POLL_MS: positiveInt.max(600_000).default(5000),
+  MAIL_RETRY_BASE_MS: positiveInt.default(5000),
+  MAIL_RETRY_MAX_MS: positiveInt.default(3_600_000),
+  MAIL_MAX_ATTEMPTS: positiveInt.max(1000).default(40),
+  SMTP_TIMEOUT_MS: positiveInt.max(600_000).default(20_000),
+  UNREAD_MAIL_DELAY_MS: positiveInt.default(15 * 60_000),
+  UNREAD_MAIL_INTERVAL_MS: z.coerce.number().int().min(0).default(60 * 60_000),
+  PASSWORD_RESET_RATE_PER_ADDRESS: rate.prefault('3/1h'),
+  PASSWORD_RESET_RATE_PER_ACCOUNT: rate.prefault('5/1h'),
+  EMAIL_CHANGE_RATE: rate.prefault('5/1h'),
 }).refine((e) => e.HEADERS_TIMEOUT_MS <= e.REQUEST_TIMEOUT_MS, {
   // Node refuses a server whose headers may take longer than the whole request.
   path: ['HEADERS_TIMEOUT_MS'],
@@ -150,6 +164,27 @@ export interface Config {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /** Reset mails asked for one address, and for one account (whatever address named it). */
+    passwordResetRatePerAddress: Rate;
+    passwordResetRatePerAccount: Rate;
+    /** Confirmation mails a member may ask for (new or changed address). */
+    emailChangeRate: Rate;
+  };
+  /** Mail delivery (src/mail) and the unread-message mail. */
+  mail: {
+    /** Origin that links in mails start with. */
+    publicUrl: string;
+    /** Unset: every mail is written to `DATA_DIR/mail/` as an .eml file. */
+    smtpUrl: string | undefined;
+    from: string;
+    pollMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAttempts: number;
+    smtpTimeoutMs: number;
+    unreadDelayMs: number;
+    /** At most one unread-message mail per member in this time (0: no limit). */
+    unreadIntervalMs: number;
   };
   /**
    * How long a process may serve forum pages' data (post lists, posts, replies) from
@@ -221,6 +256,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      passwordResetRatePerAddress: e.PASSWORD_RESET_RATE_PER_ADDRESS,
+      passwordResetRatePerAccount: e.PASSWORD_RESET_RATE_PER_ACCOUNT,
+      emailChangeRate: e.EMAIL_CHANGE_RATE,
+    }),
+    mail: Object.freeze({
+      publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      pollMs: e.MAIL_POLL_MS,
+      retryBaseMs: e.MAIL_RETRY_BASE_MS,
+      retryMaxMs: e.MAIL_RETRY_MAX_MS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+      smtpTimeoutMs: e.SMTP_TIMEOUT_MS,
+      unreadDelayMs: e.UNREAD_MAIL_DELAY_MS,
+      unreadIntervalMs: e.UNREAD_MAIL_INTERVAL_MS,
     }),
     readCacheMs: e.READ_CACHE_MS,
     healthCacheMs: e.HEALTH_CACHE_MS,

@@ -21,6 +21,10 @@ import { createLogger, type Logger } from './log.ts';
 import { createMessagingService, type MessagingService } from './messaging/service.ts';
 import { messagingSocketFeature } from './messaging/socket-handlers.ts';
 import { createMessagingStorage, type MessagingStorage } from './messaging/storage.ts';
+import { createMail, type Mail } from './mail/index.ts';
+import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
+import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
+import { sweepTokensEvery } from './settings/tokens.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -33,6 +37,8 @@ export interface RunningServer {
   /** The storage behind messaging (tests drive its repair and its queue). */
   storage: MessagingStorage;
   db: Database;
+  mail: Mail;
+  unreadMail: UnreadMail;
   /** Set with REDIS_URL. */
   redis: RedisLink | undefined;
   /** Set when writes to one document are serialised across processes. */
@@ -61,9 +67,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   const limiters = createLimiters(config, redis);
   const readUser = createUserReader(config.readCacheMs);
+  const mail = createMail({ config, log, secret, isDatabaseConnected: db.isConnected });
   // The service delivers through Socket.IO, which needs the HTTP server, which needs the
   // app, which needs the service: the realtime layer is bound once it exists, before listen.
-  const bound: { realtime?: Realtime } = {};
+  const bound: { realtime?: Realtime; unreadMail?: UnreadMail; lastSeen?: LastSeen } = {};
   const { limits } = config;
   const storage = createMessagingStorage({
     log,
@@ -83,7 +90,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     commit: storage.commit,
     isDatabaseConnected: db.isConnected,
     deliveries: {
-      notify: (userIds, event, payload, options) => bound.realtime?.notify(userIds, event, payload, options),
+      notify: (userIds, event, payload, options) => {
+        bound.realtime?.notify(userIds, event, payload, options);
+        // The unread-message mail's one signal: a message reached these members (mail/unread.ts).
+        if (event === 'sendback' && !options?.except) bound.unreadMail?.delivered(userIds, (payload as { message: { from: string; createdAt: string } }).message);
+      },
       whoIsOnline: async (userIds) => (bound.realtime ? bound.realtime.whoIsOnline(userIds) : new Set()),
     },
   });
@@ -108,6 +119,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     messaging,
     writeLock,
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
+    endUserSessions: (userId, keepSessionId) => bound.realtime?.endUserSessions(userId, keepSessionId),
+    mail,
     hidePresence: (watcherId, userId) => bound.realtime?.stopWatching(watcherId, userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
@@ -124,8 +137,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
   );
   const drain = trackConnections(server);
-  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log })] });
+  const realtime = createRealtime(server, { config, log, session: session.middleware, redis, features: [messagingSocketFeature(messaging, log, limiters), typingSocketFeature({ readUser, log }), (socket) => bound.lastSeen?.feature(socket)] });
   bound.realtime = realtime;
+  bound.lastSeen = createLastSeen(realtime.io, { forgetAfterMs: 2 * (config.mail.unreadDelayMs + config.mail.unreadIntervalMs), withPeers: Boolean(redis) });
+  const unreadMail = createUnreadMail({
+    config,
+    log,
+    mail,
+    messaging,
+    lastSeen: bound.lastSeen.lastSeen,
+    isOnlineHere: (userId) => realtime.presence.isOnline(userId),
+    isDatabaseConnected: db.isConnected,
+  });
+  bound.unreadMail = unreadMail;
   const { io } = realtime;
   // Kept copies of users (user-cache.ts) go stale when another process writes one: tell them.
   const stopRelayingUserWrites = onUserWritten((userId, where) => {
@@ -144,6 +168,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log.info({ port }, `Parley listening on http://localhost:${port}`);
+  mail.queue.start();
+  unreadMail.start();
+  const stopSweepingTokens = sweepTokensEvery(60 * 60 * 1000, (err) => log.warn({ err }, 'expired mail links could not be swept'));
+  log.info({ to: mail.transport.target }, 'mail: sending through the queue');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -153,6 +181,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       // Sends already accepted are stored and acknowledged before their sockets close;
       // any that arrive from now on are refused with a clear answer.
       await messaging.drain(config.shutdownTimeoutMs);
+      stopSweepingTokens();
+      await unreadMail.stop();
+      await mail.queue.stop(config.shutdownTimeoutMs / 2);
+      mail.transport.close();
       // The acknowledgements follow their stores by a few promise hops: let them go out.
       await new Promise((resolve) => setImmediate(resolve));
       storage.stop();
@@ -166,7 +198,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await db.close();
     })());
 
-  return { url, port, http: server, io, realtime, messaging, storage, db, redis, writeLock, close };
+  return { url, port, http: server, io, realtime, messaging, storage, db, mail, unreadMail, redis, writeLock, close };
 }
 
 /**

@@ -21,6 +21,7 @@ export function profilesRouter(): Router {
         postCount: user.postCount,
         replyCount: user.replyCount,
       },
+      deleted: Boolean(user.deletedAt),
       isSelf: req.user?._id.equals(user._id) ?? false,
       isBlocked: (req.user?.blocked ?? []).includes(user._id.toString()),
     });

@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.ts';
 import { ensureCsrfToken } from '../http/csrf.ts';
 import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
+import { requestEmailConfirmation } from '../settings/email.ts';
 import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
 import { authenticate, registerUser, UsernameConfusableError, UsernameTakenError } from './service.ts';
@@ -13,20 +14,21 @@ import { usernameKey } from './user-model.ts';
 export { safeNext };
 
 /** Starts a fresh session for the user: a new id defeats session fixation. */
-export function signIn(req: Request, userId: string): Promise<void> {
+export function signIn(req: Request, userId: string, authVersion = 0): Promise<void> {
   return new Promise((resolve, reject) => {
     req.session.regenerate((err) => {
       if (err) return reject(err);
       req.session.userId = userId;
+      req.session.authVersion = authVersion;
       ensureCsrfToken(req);
       req.session.save((saveErr) => (saveErr ? reject(saveErr) : resolve()));
     });
   });
 }
 
-function formValues(body: unknown): { username: string; next: string } {
+function formValues(body: unknown): { username: string; email: string; next: string } {
   const b = (body ?? {}) as Record<string, unknown>;
-  return { username: typeof b.username === 'string' ? b.username.slice(0, 64) : '', next: safeNext(b.next) };
+  return { username: typeof b.username === 'string' ? b.username.slice(0, 64) : '', email: typeof b.email === 'string' ? b.email.slice(0, 254) : '', next: safeNext(b.next) };
 }
 
 export function accountsRouter(deps: AppDeps): Router {
@@ -36,7 +38,7 @@ export function accountsRouter(deps: AppDeps): Router {
 
   type FormError = { key: string; vars?: Record<string, string | number> };
   const renderForm = (view: 'register' | 'login') => (req: Request, res: Response, status = 200, error?: FormError) => {
-    const values = req.method === 'POST' ? formValues(req.body) : { username: '', next: safeNext(req.query.next) };
+    const values = req.method === 'POST' ? formValues(req.body) : { username: '', email: '', next: safeNext(req.query.next) };
     res.status(status).render(`accounts/${view}`, {
       title: req.t(view === 'login' ? 'accounts.login.title' : 'accounts.register.title'),
       error: error ? req.t(error.key, error.vars) : undefined,
@@ -53,10 +55,17 @@ export function accountsRouter(deps: AppDeps): Router {
     const limit = await limiters.register.consume(req.ip ?? 'unknown');
     if (!limit.ok) return renderRegister(req, res, 429, { key: 'accounts.error.rateLimited', vars: { seconds: limit.retryAfterSeconds } });
     try {
-      const user = await registerUser(parsed.data.username, parsed.data.password);
-      await signIn(req, user._id.toString());
+      const user = await registerUser(parsed.data.username, parsed.data.password, req.locale);
+      await signIn(req, user._id.toString(), user.authVersion ?? 0);
       // As after a sign-in: this browser is the owner's, and strangers cannot lock it out.
       devices.remember(req, res, usernameKey(user.username));
+      // The address is the member's once they open the link mailed to it (settings/email.ts).
+      if (parsed.data.email && deps.mail) {
+        // The account is made either way; a mail that could not be queued can be asked for again in settings.
+        await requestEmailConfirmation(deps.mail, user, parsed.data.email, req.locale).catch((err: unknown) =>
+          deps.log.error({ err }, 'registration: the address confirmation could not be queued'),
+        );
+      }
       flash(req, 'success', 'accounts.register.welcome');
       res.redirect(303, formValues(req.body).next);
     } catch (err) {
@@ -86,7 +95,7 @@ export function accountsRouter(deps: AppDeps): Router {
     if (!user) return renderLogin(req, res, 401, { key: 'accounts.error.badLogin' });
     await limiters.loginPerAccount.reset(accountKey);
     if (deviceKey) await limiters.loginPerAccount.reset(`device:${deviceKey}`);
-    await signIn(req, user._id.toString());
+    await signIn(req, user._id.toString(), user.authVersion ?? 0);
     devices.remember(req, res, accountKey);
     res.redirect(303, formValues(req.body).next);
   });

@@ -22,7 +22,15 @@ export const passwordField = z
   .min(8, 'accounts.error.passwordLength')
   .max(200, 'accounts.error.passwordTooLong');
 
-export const registerSchema = z.object({ username: usernameField, password: passwordField });
+/** An e-mail address; blank means none (it is optional wherever it is asked for). */
+export const emailField = z
+  .string({ error: 'settings.error.emailInvalid' })
+  .trim()
+  .max(254, 'settings.error.emailInvalid')
+  .pipe(z.email({ error: 'settings.error.emailInvalid' }));
+const optionalEmail = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), emailField.optional());
+
+export const registerSchema = z.object({ username: usernameField, password: passwordField, email: optionalEmail });
 export const loginSchema = z.object({
   username: z.string({ error: 'accounts.error.usernameRequired' }).transform((v) => neutraliseText(v).trim()).pipe(z.string().min(1, 'accounts.error.usernameRequired').max(64, 'accounts.error.badLogin')),
   password: z.string({ error: 'accounts.error.passwordRequired' }).min(1, 'accounts.error.passwordRequired').max(200, 'accounts.error.badLogin'),

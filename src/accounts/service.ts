@@ -19,7 +19,7 @@ export class UsernameConfusableError extends Error {
  * registrations racing for "Alice" and "alice" cannot both win), then its skeleton
  * (likewise for "secA" and "ѕecA"), then creates the user.
  */
-export async function registerUser(username: string, password: string): Promise<UserDocument> {
+export async function registerUser(username: string, password: string, locale?: string): Promise<UserDocument> {
   const userId = new mongoose.Types.ObjectId();
   try {
     await UsernameModel.create({ _id: usernameKey(username), userId });
@@ -41,7 +41,7 @@ export async function registerUser(username: string, password: string): Promise<
   }
   try {
     const passwordHash = await hashPassword(password);
-    return await UserModel.create({ _id: userId, username, passwordHash });
+    return await UserModel.create({ _id: userId, username, passwordHash, ...(locale ? { locale } : {}) });
   } catch (err) {
     await release(true);
     throw err;

@@ -15,6 +15,24 @@ const userSchema = new Schema(
     replyCount: { type: Number, required: true, default: 0 },
     /** Ids of users this user has blocked from messaging them. */
     blocked: { type: [String], default: [] },
+    /**
+     * Goes up when the password changes (or is reset): a session or socket signed in
+     * under an older value is signed out (http/locals.ts, realtime/io.ts), without a
+     * scan of the sessions collection for this member's sessions.
+     */
+    authVersion: { type: Number, default: 0 },
+    /** The confirmed address (settings/email.ts); never shown to other members. */
+    email: { type: String },
+    /** The member's language, for mails (the pages follow the browser's cookie). */
+    locale: { type: String },
+    /** Unread-message mails wanted (one-click unsubscribe turns this off). */
+    unreadMail: { type: Boolean, default: true },
+    /**
+     * Set when the member deleted their account (settings/account-deletion.ts). The document
+     * stays, so the messages they sent stay readable by those they wrote to; the name stays
+     * taken, so no one else can write under it.
+     */
+    deletedAt: { type: Date },
   },
   { collection: 'users', versionKey: false },
 );
@@ -59,9 +77,9 @@ export async function findUserById(id: string): Promise<UserDocument | null> {
 }
 
 /** Just a user's name, without building a document: for the socket handshake. */
-export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string } | null> {
+export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number } | null> {
   if (!isObjectIdString(id)) return null;
-  return UserModel.findById(id, { username: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string }>().exec();
+  return UserModel.findById(id, { username: 1, authVersion: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number }>().exec();
 }
 
 export async function findUserByUsername(username: string): Promise<UserDocument | null> {

@@ -45,7 +45,8 @@ export function currentUser(readUser: (userId: string) => Promise<UserDocument |
     const userId = req.session?.userId;
     if (userId) {
       const user = await readUser(userId);
-      if (user) req.user = user;
+      // A session from before a password change or reset is signed out.
+      if (user && (user.authVersion ?? 0) === (req.session.authVersion ?? 0)) req.user = user;
       else delete req.session.userId;
     }
     res.locals.currentUser = req.user ? { id: req.user._id.toString(), username: req.user.username } : undefined;

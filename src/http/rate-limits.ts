@@ -24,6 +24,9 @@ export interface Limiters {
   block: Limiter;
   suggest: Limiter;
   watchPresence: Limiter;
+  passwordResetPerAddress: Limiter;
+  passwordResetPerAccount: Limiter;
+  emailChange: Limiter;
 }
 
 const unlimited: Limiter = {
@@ -77,5 +80,8 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     block: make('block', limits.blockRate),
     suggest: make('suggest', limits.suggestRate),
     watchPresence: make('watch-presence', limits.watchPresenceRate),
+    passwordResetPerAddress: make('reset-address', limits.passwordResetRatePerAddress),
+    passwordResetPerAccount: make('reset-account', limits.passwordResetRatePerAccount),
+    emailChange: make('email-change', limits.emailChangeRate),
   };
 }

@@ -14,6 +14,8 @@ const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 declare module 'express-session' {
   interface SessionData {
     userId?: string;
+    /** The member's authVersion at sign-in (accounts/user-model.ts): older than theirs now, the session is over. */
+    authVersion?: number;
     flash?: { kind: 'success' | 'info' | 'danger'; text: string }[];
   }
 }

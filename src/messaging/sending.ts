@@ -108,6 +108,8 @@ export function createSending(deps: SendingDeps) {
     // Nothing is stored or delivered, and the error says no more than that the message
     // cannot be sent: not that there was a block, nor whether the member is online.
     if ((recipientDoc.blocked ?? []).includes(sender.id)) return refuse('blocked', 'messaging.error.blocked');
+    // A deleted account reads nothing more (settings/account-deletion.ts).
+    if (recipientDoc.deletedAt) return refuse('blocked', 'messaging.error.blocked');
 
     const about = input.about === undefined ? undefined : await deps.findAbout(input.about);
     if (input.about !== undefined && !about) return refuse('notFound', 'chatmore.error.noPost');

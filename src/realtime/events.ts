@@ -163,6 +163,10 @@ export interface InterServerEvents {
   userWritten: (userId: string) => void;
   /** A session was signed out: close the sockets opened under it. */
   endSession: (sessionId: string) => void;
+  /** A member's password changed (or the account went): close their sockets but those of `keepSessionId`. */
+  endUserSessions: (userId: string, keepSessionId: string | null) => void;
+  /** When each of these members last had a socket on the answering process (epoch ms; now while one is open). */
+  lastSeen: (userIds: string[], ack: (seen: Record<string, number>) => void) => void;
 }
 
 export interface SocketData {

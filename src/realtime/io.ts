@@ -43,6 +43,8 @@ export interface Realtime {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
   /** Closes every socket opened under this session, on every process (sign-out). */
   endSession(sessionId: string): void;
+  /** Closes every socket of this member on every process, except those of `keepSessionId` (a password change). */
+  endUserSessions(userId: string, keepSessionId?: string): void;
   /**
    * `watcherId`'s sockets, on every process, stop hearing when `userId` comes or goes, and
    * are told `userId` is offline now (they were blocked by `userId`).
@@ -143,7 +145,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // Only the name is needed: a lean read leaves less garbage per handshake than a document.
     findUserName(userId).then(
       (user) => {
-        if (!user) return refuse('signIn');
+        // A session from before a password change (or reset) signs in no socket.
+        if (!user || (user.authVersion ?? 0) !== (req.session.authVersion ?? 0)) return refuse('signIn');
         // Every socket costs memory: a member's tabs on this process are limited (SOCKETS_PER_MEMBER).
         const open = io.of('/').adapter.rooms.get(userRoom(user._id.toString()))?.size ?? 0;
         if (open >= deps.config.limits.socketsPerMember) {
@@ -274,13 +277,24 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     if (deps.redis) io.serverSideEmit('endSession', sessionId);
   };
 
+  const endLocalUserSessions = (userId: string, keepSessionId: string | null) => {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.userId === userId && socket.data.sessionId !== keepSessionId) socket.disconnect(true);
+    }
+  };
+  io.on('endUserSessions', (userId, keep) => endLocalUserSessions(String(userId), typeof keep === 'string' ? keep : null));
+  const endUserSessions = (userId: string, keepSessionId?: string) => {
+    endLocalUserSessions(userId, keepSessionId ?? null);
+    if (deps.redis) io.serverSideEmit('endUserSessions', userId, keepSessionId ?? null);
+  };
+
   // Through the adapter, so on every process, in order: first out of the room, then the dot goes.
   const stopWatching = (watcherId: string, userId: string) => {
     io.in(userRoom(watcherId)).socketsLeave(presenceRoom(userId));
     io.to(userRoom(watcherId)).emit('presence', { user: userId, online: false });
   };
 
-  return { io, presence, notify, whoIsOnline, endSession, stopWatching };
+  return { io, presence, notify, whoIsOnline, endSession, endUserSessions, stopWatching };
 }
 
 /**
