@@ -10,6 +10,8 @@ import { avatarsRouter, profilesRouter } from './accounts/profiles.ts';
 import { accountsRouter } from './accounts/routes.ts';
 import type { UserReader } from './accounts/user-cache.ts';
 import { forumRouter } from './forum/routes.ts';
+import { createForumService } from './forum/service.ts';
+import { moderationRouter } from './moderation/routes.ts';
 import { messagingRouter } from './messaging/routes.ts';
 import { isDatabaseUnavailable } from './db/errors.ts';
 import { refuseAnnouncedOversize } from './http/body-limit.ts';
@@ -58,6 +60,8 @@ export interface AppDeps {
   endUserSessions?: (userId: string, keepSessionId?: string) => void;
   /** Mail (src/mail): password resets, address confirmations. */
   mail?: Mail;
+  /** Closes every socket of this user, on any process (a suspension). */
+  closeUserSockets?: (userId: string) => void;
   /** `watcherId` no longer sees `userId` come and go, on any process (blocked by `userId`). */
   hidePresence?: (watcherId: string, userId: string) => void;
 }
@@ -117,7 +121,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(passwordRouter(deps));
   app.use(settingsRouter(deps));
   app.use(profilesRouter());
-  app.use(forumRouter(deps));
+  const forum = createForumService({ readCacheMs: config.readCacheMs, log, writeLock: deps.writeLock });
+  app.use(forumRouter(deps, forum));
+  app.use(moderationRouter(deps, forum));
   app.use(messagingRouter(deps));
 
   app.use((_req, _res, next) => next(new NotFoundError()));

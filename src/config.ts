@@ -55,6 +55,8 @@ const envSchema = z.object({
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
   POST_RATE: rate.prefault('10/1m'),
+  REPORT_RATE: rate.prefault('10/10m'),
+  PREVIEW_RATE: rate.prefault('60/1m'),
   // Each block or unblock writes the other member's inbox too.
   BLOCK_RATE: rate.prefault('20/10m'),
   // The compose form asks as the member types (debounced); each ask is a prefix scan.
@@ -145,6 +147,8 @@ export interface Config {
     loginRatePerAccount: Rate;
     registerRate: Rate;
     postRate: Rate;
+    reportRate: Rate;
+    previewRate: Rate;
     blockRate: Rate;
     suggestRate: Rate;
     watchPresenceRate: Rate;
@@ -240,6 +244,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,
       postRate: e.POST_RATE,
+      reportRate: e.REPORT_RATE,
+      previewRate: e.PREVIEW_RATE,
       blockRate: e.BLOCK_RATE,
       suggestRate: e.SUGGEST_RATE,
       watchPresenceRate: e.WATCH_PRESENCE_RATE,

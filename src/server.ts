@@ -25,6 +25,7 @@ import { createMail, type Mail } from './mail/index.ts';
 import { createLastSeen, type LastSeen } from './mail/last-seen.ts';
 import { createUnreadMail, type UnreadMail } from './mail/unread.ts';
 import { sweepTokensEvery } from './settings/tokens.ts';
+import { migrateForum } from './forum/migrate.ts';
 import { createRealtime, type IoServer, type Realtime } from './realtime/io.ts';
 
 export interface RunningServer {
@@ -54,6 +55,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const db = await openDatabase(config, log);
   let redis: RedisLink | undefined;
   try {
+    // Data written before boards: listed in the default board (once; see forum/migrate.ts).
+    await migrateForum(log);
     await backfillUsernameSkeletons();
     redis = config.redisUrl ? await connectRedis(config, log) : undefined;
   } catch (err) {
@@ -121,6 +124,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     closeSessionSockets: (sessionId) => bound.realtime?.endSession(sessionId),
     endUserSessions: (userId, keepSessionId) => bound.realtime?.endUserSessions(userId, keepSessionId),
     mail,
+    closeUserSockets: (userId) => bound.realtime?.endUser(userId),
     hidePresence: (watcherId, userId) => bound.realtime?.stopWatching(watcherId, userId),
   });
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;
@@ -236,7 +240,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
+    shuttingDown = true;
     log.info(`${signal} received: shutting down`);
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
     force.unref();
@@ -251,6 +257,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('uncaughtException', (err) => {
+    // A Redis command cut short by our own shutdown closing its connection (one a library
+    // sent without waiting for its answer) is no reason to fail the shutdown.
+    if (shuttingDown && err instanceof Error && err.message === 'Connection is closed.') {
+      log.warn({ err }, 'a Redis command was cut short by the shutdown');
+      return;
+    }
     log.fatal({ err }, 'uncaught exception');
     // Stop the embedded database with us; its exit hook runs on process.exit.
     process.exit(1);

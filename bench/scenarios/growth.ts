@@ -3,6 +3,9 @@
 // stored, then again after a million more (other members' conversations) have been
 // added. Every hot read is an exact `_id` lookup, so the times should barely move.
 //
+// A board grows alongside: as many posts as messages at each size (10 k, then 1 M), and
+// its newest page and the page holding its very first post are timed the same way.
+//
 // Then the other way a page grows: one member with 10 k conversations, whose inbox is
 // a single document. Their messages page is timed, and so is a message sent to them
 // (each one rewrites that document) against one sent to a member with a few.
@@ -13,6 +16,7 @@ import { measurePage, type PageRequest, type PageResult } from '../lib/http-load
 import type { BenchOptions } from '../lib/options.ts';
 import { startParleyFixture, type ParleyFixture } from '../lib/parley-fixture.ts';
 import { formatNumber, formatSeconds, type Figure, type ScenarioReport } from '../lib/report-model.ts';
+import { boardPostTitle, seedBoardPosts } from '../lib/seed-board.ts';
 import { seedConversations, spreadConversations, type ConversationPlan, type SeedProgress } from '../lib/seed-messages.ts';
 import { summarize, type LatencySummary } from '../lib/stats.ts';
 
@@ -27,6 +31,8 @@ const MIN_SENDS = 5;
 
 /** Requests one at a time before each page's load. */
 const singleRequests = (options: BenchOptions) => (options.quick ? 5 : 30);
+/** How long the board page may go on showing the app's kept copy of the board after seeding. */
+const BOARD_CACHE_WAIT_MS = 10_000;
 
 interface SeedStage {
   label: string;
@@ -34,7 +40,7 @@ interface SeedStage {
 }
 
 interface PagePair {
-  key: 'history' | 'messages';
+  key: 'history' | 'messages' | 'board' | 'boardFirst';
   label: string;
   request: PageRequest;
   /** Text the page must contain: proof that the seeded data is what it shows. */
@@ -152,7 +158,24 @@ export async function growthScenario(options: BenchOptions, progress: (line: str
     const pages: PagePair[] = [
       { key: 'history', label: 'History page `/messages/:username`', request: { path: `/messages/${partner!.username}`, headers: viewer!.headers }, expect: `#${o.historyMessages}` },
       { key: 'messages', label: 'Messages page `/messages`', request: { path: '/messages', headers: viewer!.headers }, expect: partner!.username },
+      // The newest page shows a post of the latest stage (checked after each seeding); the
+      // first page, the posts numbered 1 to 20 whatever the board's size.
+      { key: 'board', label: 'Board page `/boards/general`', request: { path: '/boards/general', headers: viewer!.headers }, expect: '' },
+      { key: 'boardFirst', label: 'Board page of its first post `/boards/general?before=21`', request: { path: '/boards/general?before=21', headers: viewer!.headers }, expect: boardPostTitle(1) },
     ];
+    const seedBoard = async (total: number) => {
+      const { seq, elapsedMs } = await seedBoardPosts(fixture.db, total, viewer!.id);
+      pages.find((p) => p.key === 'board')!.expect = boardPostTitle(seq);
+      progress(`seeded the board to ${formatNumber(seq, 0)} posts in ${formatSeconds(elapsedMs)}`);
+      // The app keeps its list of boards (with the board's last number) for READ_CACHE_MS:
+      // measure once its newest page shows the newest post.
+      const board = pages.find((p) => p.key === 'board')!;
+      const deadline = Date.now() + BOARD_CACHE_WAIT_MS;
+      while (!(await fetchPage(fixture.server.url, board.request)).body.includes(board.expect)) {
+        if (Date.now() > deadline) throw new Error(`the board page never showed ${board.expect}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
 
     const firstPlans: ConversationPlan[] = [
       { a: viewer!, b: partner!, count: o.historyMessages },
@@ -160,6 +183,7 @@ export async function growthScenario(options: BenchOptions, progress: (line: str
       ...spreadConversations(firstCrowd, o.smallMessages - viewerMessages, o.perConversation),
     ];
     await seed(`${formatNumber(o.smallMessages, 0)} messages`, firstPlans);
+    await seedBoard(o.smallMessages);
 
     const measured = new Map<string, { small?: LoadedPage; large?: LoadedPage }>();
     const measureAll = async (size: 'small' | 'large', stored: number) => {
@@ -180,6 +204,7 @@ export async function growthScenario(options: BenchOptions, progress: (line: str
     progress(`send between two early members at ${formatNumber(o.smallMessages, 0)}: p50 ${formatNumber(earlySmall!.p50)} ms`);
 
     await seed(`${formatNumber(o.largeMessages - o.smallMessages, 0)} more`, spreadConversations(laterCrowd, o.largeMessages - o.smallMessages, o.perConversation));
+    await seedBoard(o.largeMessages);
     await measureAll('large', o.largeMessages);
     // And two of the last to join, who talk with each other: their inboxes come last.
     const [lateA, lateB] = await pool.connect([laterCrowd.at(-2)!, laterCrowd.at(-1)!]);
@@ -285,6 +310,8 @@ function report(options: BenchOptions, r: Results): ScenarioReport {
       `First ${small} messages: the measured member's ${formatNumber(o.historyMessages, 0)}-message conversation and ${o.viewerConversations - 1} shorter ones, ` +
       `the rest among other members; then ${formatNumber(o.largeMessages - o.smallMessages, 0)} more among ${formatNumber(o.users, 0)} other members ` +
       `(${o.perConversation} per conversation), which leaves the measured member's pages showing the same thing. ` +
+      `Beside the messages, the default board is seeded to as many posts at each size (posts and the board's bucketed list, numbered like the app numbers them); ` +
+      'its newest page and the page holding its first post are measured like the other pages. ' +
       `Each page: ${singleRequests(options)} requests one at a time, then autocannon with ${o.connections} keep-alive connections for ${o.seconds} s after ${o.warmupSeconds} s of warm-up, ` +
       'signed in; the ratio is the mean latency under load at the large size over the small. ' +
       `At each size, up to ${o.sends} socket.io sends between two members who joined early, and at the large size also between two of the last to join, ` +

@@ -84,6 +84,14 @@ export const parleyPages: PageServer = {
           request: { path: '/messages', headers: signedIn.headers },
           mustContain: signedIn.mustContain,
         },
+        // A board's newest page, and the page that holds its very first post: both a few reads by `_id`.
+        { key: 'pages.parley.board', label: `Parley \`/boards/general\` (${c.posts} posts), signed in`, request: { path: '/boards/general', headers: signedIn.headers }, mustContain: signedIn.mustContain },
+        {
+          key: 'pages.parley.boardFirst',
+          label: 'Parley `/boards/general?before=21` (its first posts), signed in',
+          request: { path: '/boards/general?before=21', headers: signedIn.headers },
+          mustContain: signedIn.mustContain,
+        },
         // autocannon keeps no cookies, and an anonymous page makes no session: every request is a
         // first visit. Beside the signed-in figures, these say what being signed in costs a page.
         { key: 'pages.parley.homeAnonymous', label: 'Parley `/`, anonymous', request: { path: '/' }, mustContain: 'href="/login"' },

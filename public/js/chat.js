@@ -23,7 +23,11 @@
     const deleted = message.deleted === true;
     const mine = message.from === Parley.me;
     $li.toggleClass('chat-msg-deleted', deleted).attr('data-deleted', deleted ? '' : null);
-    $li.find('[data-message-content]').text(deleted ? Parley.str('msg-deleted') : message.content);
+    // The server renders the Markdown (forum/text.ts); a client without it shows the text.
+    const $content = $li.find('[data-message-content]').toggleClass('user-text', !deleted && typeof message.html === 'string');
+    if (deleted) $content.text(Parley.str('msg-deleted'));
+    else if (typeof message.html === 'string') $content.html(message.html);
+    else $content.text(message.content);
     $li.find('[data-message-edited]').prop('hidden', deleted || !message.editedAt);
     const about = !deleted && message.about;
     $li.find('[data-message-about]').prop('hidden', !about);

@@ -5,6 +5,8 @@ import { ensureCsrfToken } from '../http/csrf.ts';
 import { flash } from '../http/locals.ts';
 import { safeNext } from '../http/safe-next.ts';
 import { requestEmailConfirmation } from '../settings/email.ts';
+import { isSuspended } from '../moderation/roles.ts';
+import { suspendedNotice } from '../moderation/suspension.ts';
 import { knownDevices } from './known-device.ts';
 import { loginSchema, registerSchema } from './schemas.ts';
 import { authenticate, registerUser, UsernameConfusableError, UsernameTakenError } from './service.ts';
@@ -93,6 +95,7 @@ export function accountsRouter(deps: AppDeps): Router {
     }
     const user = await authenticate(parsed.data.username, parsed.data.password);
     if (!user) return renderLogin(req, res, 401, { key: 'accounts.error.badLogin' });
+    if (isSuspended(user)) return renderLogin(req, res, 403, suspendedNotice(user.suspendedUntil!, req.locale));
     await limiters.loginPerAccount.reset(accountKey);
     if (deviceKey) await limiters.loginPerAccount.reset(`device:${deviceKey}`);
     await signIn(req, user._id.toString(), user.authVersion ?? 0);

@@ -33,6 +33,10 @@ const userSchema = new Schema(
      * taken, so no one else can write under it.
      */
     deletedAt: { type: Date },
+    /** member, moderator or admin (moderation/roles.ts). */
+    role: { type: String, enum: ['member', 'moderator', 'admin'], default: 'member' },
+    /** Set while suspended: no sign-in, posting or sending until then (moderation/suspension.ts). */
+    suspendedUntil: { type: Date },
   },
   { collection: 'users', versionKey: false },
 );
@@ -77,9 +81,13 @@ export async function findUserById(id: string): Promise<UserDocument | null> {
 }
 
 /** Just a user's name, without building a document: for the socket handshake. */
-export async function findUserName(id: string): Promise<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number } | null> {
+export async function findUserName(
+  id: string,
+): Promise<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number; suspendedUntil?: Date } | null> {
   if (!isObjectIdString(id)) return null;
-  return UserModel.findById(id, { username: 1, authVersion: 1 }).lean<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number }>().exec();
+  return UserModel.findById(id, { username: 1, authVersion: 1, suspendedUntil: 1 })
+    .lean<{ _id: mongoose.Types.ObjectId; username: string; authVersion?: number; suspendedUntil?: Date }>()
+    .exec();
 }
 
 export async function findUserByUsername(username: string): Promise<UserDocument | null> {

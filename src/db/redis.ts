@@ -77,6 +77,11 @@ export async function connectRedis(config: Pick<Config, 'redisUrl' | 'redisPrefi
     sub,
     key: (name) => `${config.redisPrefix}:${name}`,
     close: async () => {
+      // Socket.IO's adapter unsubscribes and publishes without waiting for the answers; a
+      // connection quit before they came back fails them as unhandled rejections. Replies
+      // come in order, so once a PING is answered on each connection, everything sent
+      // before it has been answered too.
+      await Promise.all(all.map((redis) => redis.ping().catch(() => undefined)));
       await Promise.all(all.map((redis) => redis.quit().catch(() => redis.disconnect())));
     },
   };

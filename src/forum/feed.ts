@@ -14,10 +14,13 @@ interface Feed {
   version: number;
 }
 
-const ENTRY_FIELDS = { title: 1, authorName: 1, createdAt: 1, lastActivityAt: 1, replyCount: 1 } as const;
+const ENTRY_FIELDS = { title: 1, authorName: 1, createdAt: 1, lastActivityAt: 1, replyCount: 1, hidden: 1, deletedAt: 1 } as const;
 const BY_ACTIVITY = { lastActivityAt: -1, _id: -1 } as const;
 
-export function feedEntry(post: Pick<Post, '_id' | keyof typeof ENTRY_FIELDS>): FeedEntry {
+type EntrySource = Pick<Post, '_id' | 'title' | 'authorName' | 'createdAt' | 'lastActivityAt' | 'replyCount'> &
+  Partial<Pick<Post, 'hidden' | 'deletedAt'>>;
+
+export function feedEntry(post: EntrySource): FeedEntry {
   return {
     postId: post._id.toString(),
     title: post.title,
@@ -25,6 +28,9 @@ export function feedEntry(post: Pick<Post, '_id' | keyof typeof ENTRY_FIELDS>): 
     createdAt: post.createdAt,
     lastActivityAt: post.lastActivityAt,
     replyCount: post.replyCount,
+    // Only when set: an entry of a plain post stays as small as it was.
+    ...(post.hidden && { hidden: true }),
+    ...(post.deletedAt && { deleted: true }),
   };
 }
 
@@ -72,13 +78,28 @@ export function mergeFeedEntry(current: FeedEntry | undefined, incoming: FeedEnt
  * the merge keeps a late writer from going back in time.
  */
 export async function recordActivity(incoming: FeedEntry, newPost: boolean): Promise<void> {
+  await changeFeed(incoming.postId, (others, feed) => ({
+    entries: [...others, mergeFeedEntry(feed.entries.find((e) => e.postId === incoming.postId), incoming)],
+    // A feed rebuilt after the post was stored already counts it.
+    total: feed.total + (newPost && others.length === feed.entries.length ? 1 : 0),
+  }));
+}
+
+/**
+ * Takes a post that is gone (deleted with no replies) out of the feed and its count. The
+ * post is already gone from `posts`; a feed rebuilt since may count one less than it
+ * should for a while, never fewer than it lists.
+ */
+export async function removeFromFeed(postId: string): Promise<void> {
+  await changeFeed(postId, (others, feed) => ({ entries: others, total: Math.max(others.length, feed.total - 1) }));
+}
+
+async function changeFeed(postId: string, change: (others: FeedEntry[], feed: Feed) => { entries: FeedEntry[]; total: number }): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const feed = await readFeed();
-    const entry = mergeFeedEntry(feed.entries.find((e) => e.postId === incoming.postId), incoming);
-    const others = feed.entries.filter((e) => e.postId !== entry.postId);
-    // A feed rebuilt after the post was stored already counts it.
-    const total = feed.total + (newPost && others.length === feed.entries.length ? 1 : 0);
-    const entries = [...others, entry].sort(byActivity).slice(0, HOME_FEED_SIZE);
+    const others = feed.entries.filter((e) => e.postId !== postId);
+    const { total, entries: unsorted } = change(others, feed);
+    const entries = unsorted.sort(byActivity).slice(0, HOME_FEED_SIZE);
     const result = await HomeFeedModel.updateOne(
       { _id: HOME_FEED_ID, version: feed.version },
       { $set: { entries, total }, $inc: { version: 1 } },

@@ -25,6 +25,17 @@ const postSchema = new Schema(
     createdAt: { type: Date, required: true },
     lastActivityAt: { type: Date, required: true },
     replyCount: { type: Number, required: true, default: 0 },
+    /** Its board (boards.ts); posts from before boards get the default board on migration. */
+    board: { type: Schema.Types.ObjectId },
+    /** Its place in the board's list (board-list.ts): bumped by every reply. */
+    activitySeq: { type: Number },
+    editedAt: { type: Date },
+    /** Deleted by its author or a moderator: title and body are gone, replies stay. */
+    deletedAt: { type: Date },
+    /** Hidden by a moderator: shown to moderators only, until shown again. */
+    hidden: { type: Boolean },
+    /** Locked by a moderator: no more replies. */
+    locked: { type: Boolean },
   },
   { collection: 'posts', versionKey: false },
 );
@@ -43,6 +54,9 @@ const replySchema = new Schema(
     authorName: { type: String, required: true },
     body: { type: String, required: true },
     createdAt: { type: Date, required: true },
+    editedAt: { type: Date },
+    deletedAt: { type: Date },
+    hidden: { type: Boolean },
   },
   { _id: false },
 );
@@ -52,16 +66,29 @@ const replyPageSchema = new Schema(
   {
     _id: { type: String, required: true },
     replies: { type: [replySchema], default: [] },
+    /** Bumped on every change, so an edit only lands on the page it read (versioned.ts). */
+    version: { type: Number },
   },
   { collection: 'reply_pages', versionKey: false },
 );
 export const ReplyPageModel = mongoose.model('ReplyPage', replyPageSchema);
 
+/** Where a reply lives, by its id: `/replies/:id/edit` knows nothing else. */
+const replyRefSchema = new Schema(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    postId: { type: String, required: true },
+    page: { type: Number, required: true },
+  },
+  { collection: 'reply_refs', versionKey: false },
+);
+export const ReplyRefModel = mongoose.model('ReplyRef', replyRefSchema);
+
 export function replyPageId(postId: string, page: number): string {
   return `${postId}:${page}`;
 }
 
-const feedEntrySchema = new Schema(
+export const feedEntrySchema = new Schema(
   {
     postId: { type: String, required: true },
     title: { type: String, required: true },
@@ -69,6 +96,8 @@ const feedEntrySchema = new Schema(
     createdAt: { type: Date, required: true },
     lastActivityAt: { type: Date, required: true },
     replyCount: { type: Number, required: true },
+    hidden: { type: Boolean },
+    deleted: { type: Boolean },
   },
   { _id: false },
 );

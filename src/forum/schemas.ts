@@ -21,10 +21,25 @@ export function forumSchemas(limits: Pick<Config['limits'], 'postTitleMaxLength'
     // A title is one line, whatever a hand-made request sends.
     .transform((v) => v.replace(/\s+/g, ' '));
   return {
-    post: z.object({ title, body }),
+    post: z.object({ title, body, board: boardSlug.optional() }),
+    edit: z.object({ title, body }),
     reply: z.object({ body }),
+    /** A preview renders what is typed, even nothing; too long is refused like the form would. */
+    preview: z.object({
+      body: z.string({ error: 'forum.error.bodyRequired' }).refine((v) => length(v) <= limits.postMaxLength, 'forum.error.bodyTooLong'),
+    }),
   };
 }
+
+/** A board's address: lower-case letters, digits and dashes. */
+export const boardSlug = z
+  .string({ error: 'boards.error.slug' })
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'boards.error.slug');
+
+/** A board page's place in its list (board-list.ts): a sequence number, or nothing. */
+export const boardCursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().catch(undefined);
 
 /** `?page=`: a positive whole number; anything else is the first page. */
 export const pageNumber = z.coerce.number().int().min(1).max(100_000).catch(1);

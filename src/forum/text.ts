@@ -1,46 +1,45 @@
-// Plain text as HTML: escaped first, then http(s) links made clickable and line breaks
-// kept. Escaping comes first so that nothing a user types can become markup; the link
-// pattern then only ever sees escaped text, in which `<`, `>`, `"` and `'` cannot occur.
-import { escapeHtml } from '../http/escape.ts';
+// What members write (posts, replies, private messages) as HTML: Markdown through
+// markdown-it, the one parser for every place text is shown. Pages render on the server;
+// live messages carry the same server-rendered HTML in their event (`message.html`), so
+// the browser never parses Markdown and there is one configuration to keep safe.
+//
+// Safe by construction rather than by cleaning afterwards:
+// - `html: false`: raw HTML a member types is shown as text, never parsed as markup;
+// - links only to http(s), mailto and this site (markdown-it's own check already drops
+//   javascript:, vbscript:, file: and data:), each with rel="nofollow ugc noopener";
+// - no images: the page's CSP allows images from this site only, and an outside image
+//   is a tracking pixel.
+// Tokens are rendered by markdown-it's escaping renderer, so no attribute or text can
+// carry a quote or angle bracket out of place; test/unit/render-text.test.ts fuzzes it
+// and test/e2e/forum-format.e2e.ts runs the payloads in a browser.
+import MarkdownIt from 'markdown-it';
 
-// URL characters of RFC 3986 as they look once escaped: `&` only as `&amp;`. Other
-// entities (`&lt;`, `&quot;`…) end a link, so "<http://a.example>" links just the URL.
-// Non-ASCII ends a link too: Chinese text often follows a URL with no space between.
-const LINK = /\bhttps?:\/\/(?:&amp;|[\w\-.~:/?#[\]@!$()*+,;=%])+/gi;
-const TRAILING_PUNCTUATION = '.,;:!?';
+const LINK_REL = 'nofollow ugc noopener';
+const ALLOWED_LINK = /^(?:https?:\/\/|mailto:|\/(?!\/)|#)/i;
 
-function count(text: string, char: string): number {
-  let n = 0;
-  for (const c of text) if (c === char) n++;
-  return n;
-}
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true, typographer: false });
+md.disable(['image']);
+// Only what is written as a URL becomes a link: "example.com" and bare e-mail addresses stay text.
+md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false });
 
-/** Drops what reads as punctuation after a link, keeping balanced brackets (Wikipedia's "Foo_(bar)"). */
-function trimLink(url: string): string {
-  for (;;) {
-    if (url.endsWith('&amp;')) return url;
-    const last = url.at(-1) ?? '';
-    const unbalanced =
-      (last === ')' && count(url, '(') < count(url, ')')) || (last === ']' && count(url, '[') < count(url, ']'));
-    if (!TRAILING_PUNCTUATION.includes(last) && !unbalanced) return url;
-    url = url.slice(0, -1);
-  }
-}
+const defaultValidate = md.validateLink.bind(md);
+md.validateLink = (url) => defaultValidate(url) && ALLOWED_LINK.test(url.trim());
 
-function hasHost(escapedUrl: string): boolean {
-  try {
-    return new URL(escapedUrl.replaceAll('&amp;', '&')).hostname.length > 0;
-  } catch {
-    return false;
-  }
-}
+md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
+  tokens[idx]!.attrSet('rel', LINK_REL);
+  return self.renderToken(tokens, idx, options);
+};
 
+/** A member's text as HTML, safe to insert unescaped. */
 export function renderText(text: string): string {
-  return escapeHtml(text)
-    .replace(LINK, (match) => {
-      const url = trimLink(match);
-      if (!hasHost(url)) return match;
-      return `<a href="${url}" rel="nofollow noopener ugc">${url}</a>${match.slice(url.length)}`;
-    })
-    .replace(/\r\n?|\n/g, '<br>\n');
+  return md.render(text);
+}
+
+/** A quote of someone's text, ready to put into a reply: every line behind "> ". */
+export function quoteText(author: string, text: string): string {
+  const quoted = text
+    .split(/\r\n?|\n/)
+    .map((line) => `> ${line}`.trimEnd())
+    .join('\n');
+  return `**@${author}:**\n${quoted}\n\n`;
 }

@@ -22,6 +22,13 @@ export class NotFoundError extends HttpError {
   }
 }
 
+export class ForbiddenError extends HttpError {
+  constructor(publicMessage = 'error.forbidden.body') {
+    super(403, publicMessage);
+    this.name = 'ForbiddenError';
+  }
+}
+
 export class ValidationError extends HttpError {
   constructor(publicMessage: string) {
     super(400, publicMessage);

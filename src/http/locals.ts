@@ -3,6 +3,7 @@
 import { parse as parseCookies } from 'cookie';
 import type { NextFunction, Request, Response } from 'express';
 import { findUserById, type UserDocument } from '../accounts/user-model.ts';
+import { isSuspended } from '../moderation/roles.ts';
 import { formatDate, isLocale, LOCALE_COOKIE, negotiateLocale, translator, type Locale } from '../i18n/index.ts';
 
 declare global {
@@ -45,11 +46,12 @@ export function currentUser(readUser: (userId: string) => Promise<UserDocument |
     const userId = req.session?.userId;
     if (userId) {
       const user = await readUser(userId);
-      // A session from before a password change or reset is signed out.
-      if (user && (user.authVersion ?? 0) === (req.session.authVersion ?? 0)) req.user = user;
+      // A session from before a password change or reset is signed out, and so is a
+      // suspended member, on their next page, on any process.
+      if (user && (user.authVersion ?? 0) === (req.session.authVersion ?? 0) && !isSuspended(user)) req.user = user;
       else delete req.session.userId;
     }
-    res.locals.currentUser = req.user ? { id: req.user._id.toString(), username: req.user.username } : undefined;
+    res.locals.currentUser = req.user ? { id: req.user._id.toString(), username: req.user.username, role: req.user.role ?? 'member' } : undefined;
     res.locals.flash = req.session?.flash ?? [];
     if (req.session?.flash) delete req.session.flash;
     next();

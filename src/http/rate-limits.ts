@@ -21,6 +21,8 @@ export interface Limiters {
   loginPerAccount: Limiter;
   register: Limiter;
   post: Limiter;
+  report: Limiter;
+  preview: Limiter;
   block: Limiter;
   suggest: Limiter;
   watchPresence: Limiter;
@@ -77,6 +79,8 @@ export function createLimiters(config: Pick<Config, 'limits'>, redis?: Pick<Redi
     loginPerAccount: make('login-account', limits.loginRatePerAccount),
     register: make('register', limits.registerRate),
     post: make('post', limits.postRate),
+    report: make('report', limits.reportRate),
+    preview: make('preview', limits.previewRate),
     block: make('block', limits.blockRate),
     suggest: make('suggest', limits.suggestRate),
     watchPresence: make('watch-presence', limits.watchPresenceRate),

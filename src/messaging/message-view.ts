@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import { avatarUrl } from '../accounts/avatar.ts';
 import type { UserDocument } from '../accounts/user-model.ts';
+import { renderText } from '../forum/text.ts';
 import type { Failure, MessageView, UserView } from '../realtime/events.ts';
 import type { StoredMessage } from './models.ts';
 import type { Party } from './views.ts';
@@ -22,6 +23,7 @@ export function toMessageView(m: StoredMessage): MessageView {
     to: m.to,
     // A deleted message's text is sent to no one any more, whatever the document still holds.
     content: deleted ? '' : m.content,
+    html: deleted ? '' : renderText(m.content),
     createdAt: new Date(m.createdAt).toISOString(),
     seq: m.seq,
     clientId: m.clientId,

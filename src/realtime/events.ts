@@ -8,6 +8,8 @@ export interface MessageView {
   from: string;
   to: string;
   content: string;
+  /** `content` as Markdown rendered on the server (forum/text.ts): safe to insert as HTML. */
+  html: string;
   createdAt: string;
   /** Position in the conversation: the cursor for history and catch-up. */
   seq: number;

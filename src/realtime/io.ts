@@ -16,6 +16,7 @@ import { localeFromRequest } from '../http/locals.ts';
 import { securityHeaders } from '../http/security-headers.ts';
 import { translator } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
+import { isSuspended } from '../moderation/roles.ts';
 import type { ClientToServerEvents, Failure, InterServerEvents, Notify, ServerToClientEvents, SocketData } from './events.ts';
 import { Presence } from './presence.ts';
 
@@ -45,6 +46,8 @@ export interface Realtime {
   endSession(sessionId: string): void;
   /** Closes every socket of this member on every process, except those of `keepSessionId` (a password change). */
   endUserSessions(userId: string, keepSessionId?: string): void;
+  /** Closes every socket of this user, on every process (a suspension). */
+  endUser(userId: string): void;
   /**
    * `watcherId`'s sockets, on every process, stop hearing when `userId` comes or goes, and
    * are told `userId` is offline now (they were blocked by `userId`).
@@ -145,8 +148,9 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     // Only the name is needed: a lean read leaves less garbage per handshake than a document.
     findUserName(userId).then(
       (user) => {
-        // A session from before a password change (or reset) signs in no socket.
-        if (!user || (user.authVersion ?? 0) !== (req.session.authVersion ?? 0)) return refuse('signIn');
+        // A session from before a password change (or reset) signs in no socket, and a
+        // suspended member is signed out everywhere (moderation/suspension.ts).
+        if (!user || (user.authVersion ?? 0) !== (req.session.authVersion ?? 0) || isSuspended(user)) return refuse('signIn');
         // Every socket costs memory: a member's tabs on this process are limited (SOCKETS_PER_MEMBER).
         const open = io.of('/').adapter.rooms.get(userRoom(user._id.toString()))?.size ?? 0;
         if (open >= deps.config.limits.socketsPerMember) {
@@ -287,6 +291,8 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     endLocalUserSessions(userId, keepSessionId ?? null);
     if (deps.redis) io.serverSideEmit('endUserSessions', userId, keepSessionId ?? null);
   };
+  // The adapter carries the disconnect to every process holding one of their sockets.
+  const endUser = (userId: string) => io.in(userRoom(userId)).disconnectSockets(true);
 
   // Through the adapter, so on every process, in order: first out of the room, then the dot goes.
   const stopWatching = (watcherId: string, userId: string) => {
@@ -294,7 +300,7 @@ export function createRealtime(httpServer: http.Server, deps: RealtimeDeps): Rea
     io.to(userRoom(watcherId)).emit('presence', { user: userId, online: false });
   };
 
-  return { io, presence, notify, whoIsOnline, endSession, endUserSessions, stopWatching };
+  return { io, presence, notify, whoIsOnline, endSession, endUserSessions, endUser, stopWatching };
 }
 
 /**

@@ -6,6 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BOARD_ID } from '../../src/forum/boards-model.ts';
+import { fileReport } from '../../src/moderation/reports.ts';
+import { setRole, type Role } from '../../src/moderation/roles.ts';
 import { createPost } from '../support/forum.ts';
 import { useTestServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
@@ -28,18 +31,34 @@ interface Case {
   route: string;
   /** Who sends it: a fresh signed-out browser, or a signed-in member. */
   signedIn: boolean;
-  /** The path and a valid form for it, made fresh for each attempt (by the browser that will send it). */
-  form(agent: Agent, token: string): Promise<{ path: string; fields: Record<string, string> }>;
-  /** What the right form is answered with, when not a 303 redirect. */
+  /** The signed-in member's role, when the route needs one. */
+  role?: Role;
+  /** The path and a valid form for it, made fresh for each attempt by the browser that sends it. */
+  form(agent: Agent): Promise<{ path: string; fields: Record<string, string> }>;
+  /** What the right form is answered with, when not a redirect (a JSON answer). */
   okStatus?: number;
 }
 
 /** A message the browser's member sent to `other` (by the form), to edit or delete. */
-async function ownMessage(agent: Agent, token: string): Promise<string> {
-  await agent.post('/messages').type('form').send({ _csrf: token, to: other.username, content: 'mine to change' });
+async function ownMessage(agent: Agent): Promise<string> {
+  await agent.post('/messages').type('form').send({ _csrf: await csrfToken(agent, '/messages'), to: other.username, content: 'mine to change' });
   const history = await agent.get(`/messages/${other.username}/history`);
   return (history.body as { messages: { _id: string }[] }).messages.at(-1)!._id;
 }
+
+/** A post written by the browser's own member: theirs to edit or delete. */
+async function ownPost(agent: Agent): Promise<string> {
+  const res = await agent.post('/posts').type('form').send({ title: 'Mine', body: 'text', _csrf: await csrfToken(agent, '/posts/new') });
+  return /\/posts\/([0-9a-f]{24})$/.exec(res.headers.location!)![1]!;
+}
+
+/** A reply written by the browser's own member. */
+async function ownReply(agent: Agent): Promise<string> {
+  const res = await agent.post(`/posts/${postId}/replies`).type('form').send({ body: 'my reply', _csrf: await csrfToken(agent, `/posts/${postId}`) });
+  return /#reply-([0-9a-f]{24})$/.exec(res.headers.location!)![1]!;
+}
+
+let boardCounter = 0;
 
 /** The password every member made by registerUser has (the settings forms ask for it). */
 const PASSWORD = 'correct horse battery';
@@ -53,8 +72,8 @@ const CASES: Case[] = [
   { route: '/messages', signedIn: true, form: async () => ({ path: '/messages', fields: { to: other.username, content: 'hello' } }) },
   { route: '/messages/:username', signedIn: true, form: async () => ({ path: `/messages/${other.username}`, fields: { content: 'hello' } }) },
   { route: '/messages/:username/read', signedIn: true, form: async () => ({ path: `/messages/${other.username}/read`, fields: { upTo: '1' } }) },
-  { route: '/messages/m/:id/edit', signedIn: true, form: async (agent, token) => ({ path: `/messages/m/${await ownMessage(agent, token)}/edit`, fields: { content: 'changed' } }) },
-  { route: '/messages/m/:id/delete', signedIn: true, form: async (agent, token) => ({ path: `/messages/m/${await ownMessage(agent, token)}/delete`, fields: {} }) },
+  { route: '/messages/m/:id/edit', signedIn: true, form: async (agent) => ({ path: `/messages/m/${await ownMessage(agent)}/edit`, fields: { content: 'changed' } }) },
+  { route: '/messages/m/:id/delete', signedIn: true, form: async (agent) => ({ path: `/messages/m/${await ownMessage(agent)}/delete`, fields: {} }) },
   { route: '/messages/requests/:username/accept', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/accept`, fields: {} }) },
   { route: '/messages/requests/:username/ignore', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/ignore`, fields: {} }) },
   { route: '/messages/requests/settings', signedIn: true, form: async () => ({ path: '/messages/requests/settings', fields: { requests: 'on' } }) },
@@ -75,6 +94,25 @@ const CASES: Case[] = [
   { route: '/settings/email', signedIn: true, form: async () => ({ path: '/settings/email', fields: { email: `${uniqueUsername('csrf')}@example.test` } }) },
   { route: '/settings/notifications', signedIn: true, form: async () => ({ path: '/settings/notifications', fields: { unreadMail: 'on' } }) },
   { route: '/settings/delete', signedIn: true, form: async () => ({ path: '/settings/delete', fields: { password: PASSWORD } }) },
+  { route: '/posts/:id/edit', signedIn: true, form: async (agent) => ({ path: `/posts/${await ownPost(agent)}/edit`, fields: { title: 'Edited', body: 'edited' } }) },
+  { route: '/posts/:id/delete', signedIn: true, form: async (agent) => ({ path: `/posts/${await ownPost(agent)}/delete`, fields: {} }) },
+  { route: '/replies/:id/edit', signedIn: true, form: async (agent) => ({ path: `/replies/${await ownReply(agent)}/edit`, fields: { body: 'edited' } }) },
+  { route: '/replies/:id/delete', signedIn: true, form: async (agent) => ({ path: `/replies/${await ownReply(agent)}/delete`, fields: {} }) },
+  { route: '/preview', signedIn: true, okStatus: 200, form: async () => ({ path: '/preview', fields: { body: '**hi**' } }) },
+  { route: '/reports', signedIn: true, form: async () => ({ path: '/reports', fields: { kind: 'post', id: postId, reason: 'spam' } }) },
+  { route: '/posts/:id/moderate', signedIn: true, role: 'moderator', form: async () => ({ path: `/posts/${postId}/moderate`, fields: { action: 'unlock' } }) },
+  { route: '/replies/:id/moderate', signedIn: true, role: 'moderator', form: async (agent) => ({ path: `/replies/${await ownReply(agent)}/moderate`, fields: { action: 'hide' } }) },
+  {
+    route: '/moderation/reports/:id',
+    signedIn: true,
+    role: 'moderator',
+    form: async () => ({ path: `/moderation/reports/${await fileReport({ kind: 'post', targetId: postId, href: `/posts/${postId}`, excerpt: '', authorId: member.id, authorName: member.username, reason: 'r', reporterId: other.id, reporterName: other.username })}`, fields: { outcome: 'dismissed' } }),
+  },
+  { route: '/moderation/suspend', signedIn: true, role: 'moderator', form: async () => ({ path: '/moderation/suspend', fields: { username: (await registerUser(server.url)).username, length: '1' } }) },
+  { route: '/admin/boards', signedIn: true, role: 'admin', form: async () => ({ path: '/admin/boards', fields: { slug: `csrf-${Date.now()}-${++boardCounter}`, name: 'Board' } }) },
+  { route: '/admin/boards/:id', signedIn: true, role: 'admin', form: async () => ({ path: `/admin/boards/${DEFAULT_BOARD_ID.toString()}`, fields: { name: 'General', description: '' } }) },
+  { route: '/admin/boards/:id/move', signedIn: true, role: 'admin', form: async () => ({ path: `/admin/boards/${DEFAULT_BOARD_ID.toString()}/move`, fields: { direction: 'down' } }) },
+  { route: '/admin/roles', signedIn: true, role: 'admin', form: async () => ({ path: '/admin/roles', fields: { username: (await registerUser(server.url)).username, role: 'moderator' } }) },
 ];
 
 /**
@@ -85,9 +123,10 @@ const CASES: Case[] = [
 const EXEMPT = ['/mail/unsubscribe/:userId/:signature'];
 
 /** A browser for one attempt: signed in as a new member, or signed out; with its own form token. */
-async function browser(signedIn: boolean): Promise<{ agent: Agent; token: string }> {
+async function browser(signedIn: boolean, role?: Role): Promise<{ agent: Agent; token: string }> {
   if (signedIn) {
     const someone = await registerUser(server.url);
+    if (role) await setRole(someone.id, role);
     return { agent: someone.agent, token: await csrfToken(someone.agent, '/') };
   }
   const agent = request.agent(server.url);
@@ -96,9 +135,9 @@ async function browser(signedIn: boolean): Promise<{ agent: Agent; token: string
 
 describe('CSRF on every state-changing route', () => {
   it.each(CASES.map((c) => [c.route, c] as const))('POST %s: 403 without a token or with another session\u2019s, 303 with its own', async (_route, c) => {
-    const { agent, token } = await browser(c.signedIn);
+    const { agent, token } = await browser(c.signedIn, c.role);
     const { token: foreign } = await browser(c.signedIn);
-    const { path: target, fields } = await c.form(agent, token);
+    const { path: target, fields } = await c.form(agent);
     const without = await agent.post(target).type('form').send(fields);
     expect(without.status, 'no token').toBe(403);
     const wrong = await agent.post(target).type('form').send({ ...fields, _csrf: foreign });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserModel, UsernameModel, usernameKey } from '../../src/accounts/user-model.ts';
+import { neutraliseText } from '../../src/text/safety.ts';
 import { PostModel } from '../../src/forum/model.ts';
 import { MessageModel } from '../../src/messaging/models.ts';
 import { LOCALES } from '../../src/i18n/index.ts';
@@ -423,6 +424,29 @@ describe('form fuzzing', () => {
         expect((await PostModel.findById(postId).lean())!.replyCount - before).toBe(created ? 1 : 0);
         if (target === 'the post' && asMember && built.authorized && built.parsed && !built.uncertain && built.validFieldsIntact) expect(created).toBe(true);
         if (created) expect(target === 'the post' && asMember && built.authorized && built.sentOnce('body') !== undefined).toBe(true);
+      }),
+      { numRuns: RUNS, endOnFailure },
+    );
+    await expectHealthy();
+  });
+
+  it('POST /posts/:id/edit changes a post only for its author’s valid, entitled request', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fuzzInput, validPost, targetPost, fc.boolean(), async (input, valid, target, asMember) => {
+        const built = build(input, valid, asMember ? memberSide : stranger, foreign);
+        const before = (await PostModel.findById(postId).lean())!;
+        const res = await send(`/posts/${target === 'the post' ? postId : target}/edit`, built);
+        requestsSent += 1;
+        expectSaneAnswer(res, built);
+        const after = (await PostModel.findById(postId).lean())!;
+        const edited = res.status === 303 && res.headers.location === `/posts/${postId}`;
+        if (!edited) expect([after.title, after.body]).toEqual([before.title, before.body]);
+        if (target === 'the post' && asMember && built.authorized && built.parsed && !built.uncertain && built.validFieldsIntact) expect(edited).toBe(true);
+        if (edited) {
+          expect(target === 'the post' && asMember && built.authorized).toBe(true);
+          // As the form schema cleans it (text/safety.ts), trimmed, one line.
+          expect(after.title).toBe(neutraliseText(built.sentOnce('title')!).trim().replace(/\s+/g, ' '));
+        }
       }),
       { numRuns: RUNS, endOnFailure },
     );

@@ -99,7 +99,7 @@ describe('writing a post', () => {
     const id = await createPost(alice, unique('Links'), 'See https://example.com/a?b=1&c=2. Not javascript:alert(1) nor www.example.org');
     const page = await anonymous().get(`/posts/${id}`);
     expect(page.text).toContain(
-      '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener ugc">https://example.com/a?b=1&amp;c=2</a>.',
+      '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow ugc noopener">https://example.com/a?b=1&amp;c=2</a>.',
     );
     expect(page.text).not.toContain('href="javascript');
     expect(page.text).not.toContain('href="www.');
@@ -148,7 +148,7 @@ describe('replying', () => {
     const location = await reply(bob, older, 'I agree with https://example.com');
     expect(location).toMatch(new RegExp(`^/posts/${older}#reply-[0-9a-f]{24}$`));
     const page = await anonymous().get(`/posts/${older}`);
-    expect(listedReplies(page.text)).toEqual(['I agree with <a href="https://example.com" rel="nofollow noopener ugc">https://example.com</a>']);
+    expect(listedReplies(page.text)).toEqual(['I agree with <a href="https://example.com" rel="nofollow ugc noopener">https://example.com</a>']);
     expect(page.text).toContain(`data-chat-user="${bob.username}"`);
     expect(page.text).toContain('(1 reply)');
     const titles = listedTitles((await anonymous().get('/')).text);

@@ -53,4 +53,17 @@ it('fills an empty database with members who can sign in, posts and replies — 
   expect((await agent.get('/')).text).toContain('data-current-username="小明"');
   const profile = await agent.get(`/users/${encodeURIComponent('alice')}`);
   expect(profile.text).toMatch(/data-post-count>2</);
+
+  // Boards, formatted posts, and an admin.
+  expect(first.stdout).toContain('alice is an admin');
+  for (const board of ['general', 'realtime', 'chat']) expect(home.text).toContain(`href="/boards/${board}"`);
+  const realtime = await request(server.url).get('/boards/realtime');
+  expect(listedTitles(realtime.text)).toContain('用 Socket.IO 实现实时私信');
+  const welcome = /href="(\/posts\/[0-9a-f]{24})">Welcome to Parley/.exec(home.text)![1]!;
+  expect((await request(server.url).get(welcome)).text).toContain('<strong>private messages that arrive in real time</strong>');
+  const admin = request.agent(server.url);
+  const token = await csrfToken(admin, '/login');
+  expect((await admin.post('/login').type('form').send({ username: 'alice', password: 'parley-demo', _csrf: token })).status).toBe(303);
+  expect((await admin.get('/admin')).status).toBe(200);
+  expect((await agent.get('/admin')).status).toBe(403);
 });
