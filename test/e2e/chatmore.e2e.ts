@@ -26,19 +26,21 @@ test('an edit and a deletion show at once in the other person’s browser, and t
   const box = first(mine).locator('[data-edit-form] textarea');
   await box.fill('See you at 10');
   await box.press('Enter');
-  await expect.poll(() => first(theirs).locator('[data-message-content]').textContent()).toBe('See you at 10');
+  // Messages are shown as rendered Markdown (a paragraph): compare the text.
+  const text = (chat: typeof mine) => first(chat).locator('[data-message-content]').innerText().then((t) => t.trim());
+  await expect.poll(() => text(theirs)).toBe('See you at 10');
   expect(await first(theirs).locator('[data-message-edited]').textContent()).toBe('已编辑');
   await expect.poll(() => first(mine).locator('[data-message-edited]').isVisible()).toBe(true);
   expect(await first(mine).locator('[data-message-edited]').textContent()).toBe('edited');
 
   await first(mine).locator('[data-delete-button]').click();
-  await expect.poll(() => first(theirs).locator('[data-message-content]').textContent()).toBe('消息已删除');
-  await expect.poll(() => first(mine).locator('[data-message-content]').textContent()).toBe('message deleted');
+  await expect.poll(() => text(theirs)).toBe('消息已删除');
+  await expect.poll(() => text(mine)).toBe('message deleted');
   expect(await first(mine).locator('[data-message-tools]').isVisible()).toBe(false);
   // The other message is untouched, and a reload shows the same.
   await reader.page.reload();
   await waitForRealtime(reader.page);
-  expect(await visibleChat(reader.page).locator('[data-message-content]').allTextContents()).toEqual(['消息已删除', 'Bring the map']);
+  expect((await visibleChat(reader.page).locator('[data-message-content]').allInnerTexts()).map((t) => t.trim())).toEqual(['消息已删除', 'Bring the map']);
 });
 
 test('a message started from a post’s avatar carries "about: <title>" for both', async ({ newUser }) => {
