@@ -49,6 +49,10 @@ const envSchema = z.object({
   MESSAGE_RATE: rate.prefault('30/30s'),
   GROUP_MAX_MEMBERS: positiveInt.min(3).max(100).default(20),
   GROUP_RATE: rate.prefault('20/1h'),
+  // How long after sending a message its author may still edit it (deleting has no limit).
+  MESSAGE_EDIT_WINDOW_MS: positiveInt.min(1000).default(60 * 60_000),
+  // Whether first messages from strangers wait under Requests for members who have not chosen.
+  MESSAGE_REQUESTS: z.enum(['on', 'off']).default('on'),
   LOGIN_RATE_PER_IP: rate.prefault('30/15m'),
   LOGIN_RATE_PER_ACCOUNT: rate.prefault('10/15m'),
   REGISTER_RATE: rate.prefault('5/1h'),
@@ -143,6 +147,10 @@ export interface Config {
     groupMaxMembers: number;
     /** Groups started and members added, per user. */
     groupRate: Rate;
+    /** How long after sending a message may be edited. */
+    messageEditWindowMs: number;
+    /** Requests on for members who have not chosen (messaging/requests.ts). */
+    messageRequestsByDefault: boolean;
     loginRatePerIp: Rate;
     loginRatePerAccount: Rate;
     registerRate: Rate;
@@ -243,6 +251,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       messageRate: e.MESSAGE_RATE,
       groupMaxMembers: e.GROUP_MAX_MEMBERS,
       groupRate: e.GROUP_RATE,
+      messageEditWindowMs: e.MESSAGE_EDIT_WINDOW_MS,
+      messageRequestsByDefault: e.MESSAGE_REQUESTS === 'on',
       loginRatePerIp: e.LOGIN_RATE_PER_IP,
       loginRatePerAccount: e.LOGIN_RATE_PER_ACCOUNT,
       registerRate: e.REGISTER_RATE,

@@ -15,6 +15,32 @@
   const seqOf = (el) => Number(el.getAttribute('data-seq')) || 0;
   const sameName = (a, b) => String(a || '').toLowerCase() === String(b || '').toLowerCase();
 
+  /**
+   * Shows a message's state on its line: its text or "message deleted", "edited", the post
+   * it is about, and the author's edit and delete tools (their forms also work without script).
+   */
+  function showChange($li, message) {
+    const deleted = message.deleted === true;
+    const mine = message.from === Parley.me;
+    $li.toggleClass('chat-msg-deleted', deleted).attr('data-deleted', deleted ? '' : null);
+    // The server renders the Markdown (forum/text.ts); a client without it shows the text.
+    const $content = $li.find('[data-message-content]').toggleClass('user-text', !deleted && typeof message.html === 'string');
+    if (deleted) $content.text(Parley.str('msg-deleted'));
+    else if (typeof message.html === 'string') $content.html(message.html);
+    else $content.text(message.content);
+    $li.find('[data-message-edited]').prop('hidden', deleted || !message.editedAt);
+    const about = !deleted && message.about;
+    $li.find('[data-message-about]').prop('hidden', !about);
+    if (about) $li.find('[data-message-about-link]').attr('href', `/posts/${encodeURIComponent(about._id)}`).text(about.title);
+    const $tools = $li.find('[data-message-tools]').prop('hidden', !mine || deleted);
+    if (mine && !deleted) {
+      $tools.find('[data-edit-form]').attr('action', `/messages/m/${encodeURIComponent(message._id)}/edit`);
+      $tools.find('[data-delete-form]').attr('action', `/messages/m/${encodeURIComponent(message._id)}/delete`);
+      const $box = $tools.find('[data-edit-form] textarea');
+      if (!$tools.find('[data-edit]').prop('open')) $box.val(message.content);
+    } else $tools.find('[data-edit]').prop('open', false);
+  }
+
   class ChatView {
     constructor(root, other) {
       this.$root = $(root);
@@ -65,6 +91,28 @@
       this.$log.on(`click${ns}`, '[data-retry]', (event) => Parley.outbox.retry($(event.currentTarget).closest('li').attr('data-client-id')));
       this.$log.on(`click${ns}`, '[data-discard]', (event) => Parley.outbox.discard($(event.currentTarget).closest('li').attr('data-client-id')));
       $doc.on(`parley:read${ns}`, (_e, data) => this.onRead(data));
+      $doc.on(`parley:msgupdate${ns}`, (_e, data) => this.onUpdate(data.message));
+      this.$log.on(`submit${ns}`, '[data-edit-form]', (event) => {
+        event.preventDefault();
+        this.edit($(event.currentTarget).closest('li'), String($(event.currentTarget).find('textarea[name=content]').val() || ''));
+      });
+      this.$log.on(`submit${ns}`, '[data-delete-form]', (event) => {
+        event.preventDefault();
+        this.remove($(event.currentTarget).closest('li'));
+      });
+      // In the edit box Enter saves, as in the message box, and Escape closes it.
+      this.$log.on(`keydown${ns}`, '[data-edit-form] textarea', (event) => {
+        const e = event.originalEvent || event;
+        if (event.key === 'Enter' && !event.shiftKey && !e.isComposing) {
+          event.preventDefault();
+          $(event.currentTarget).closest('form').trigger('submit');
+        } else if (event.key === 'Escape') {
+          event.preventDefault();
+          event.stopPropagation();
+          const details = $(event.currentTarget).closest('details').prop('open', false);
+          details.find('summary').trigger('focus');
+        }
+      });
       $doc.on(`parley:reconnect${ns}`, () => this.catchUp());
       $doc.on(`parley:connection${ns}`, (_e, up) => this.showConnection(up));
       $doc.on(`visibilitychange${ns}`, () => this.markRead());
@@ -102,7 +150,11 @@
     add(message) {
       if (!message || typeof message._id !== 'string') return null;
       const exists = this.items().filter((_, el) => el.getAttribute('data-message-id') === message._id);
-      if (exists.length) return null;
+      if (exists.length) {
+        // Shown already: it may have been edited or deleted since (a catch-up after a reconnect).
+        showChange(exists, message);
+        return null;
+      }
       const mine = message.from === Parley.me;
       const queued = mine ? this.queuedItem(message.clientId) : $();
       const li = queued.length ? queued.detach()[0] : messageTemplate.content.firstElementChild.cloneNode(true);
@@ -113,11 +165,8 @@
         .toggleClass('chat-msg-mine', mine)
         .toggleClass('chat-msg-theirs', !mine);
       $li.find('[data-message-status], [data-message-actions]').remove();
-      // The server renders the Markdown (forum/text.ts); a client without it shows the text.
-      const $content = $li.find('[data-message-content]');
-      if (typeof message.html === 'string') $content.html(message.html).addClass('user-text');
-      else $content.text(message.content);
       $li.find('[data-message-time]').prop('hidden', false).attr('datetime', message.createdAt).text(Parley.formatDate(message.createdAt));
+      showChange($li, message);
       // Stored messages in seq order, then what is still queued.
       const later = this.items().filter((_, el) => seqOf(el) > message.seq).first();
       const firstQueued = this.$log.children('[data-state]').first();
@@ -242,7 +291,9 @@
       }
       this.hideError();
       this.$textarea.val('');
-      Parley.outbox.add({ id: this.other.id, username: this.other.username }, content);
+      // A dialog opened on a post sends the post with its first message ("about: <title>").
+      Parley.outbox.add({ id: this.other.id, username: this.other.username }, content, this.about ? { about: this.about } : undefined);
+      this.about = null;
       this.scrollToBottom();
     }
 
@@ -271,6 +322,39 @@
       // Only the reader's own messages pull the view down; reading older lines is left alone.
       if (nearBottom || data.message.from === Parley.me) this.scrollToBottom();
       if (data.message.from !== Parley.me) this.markRead();
+    }
+
+    /** A message here was edited or deleted (by its author, in any tab). */
+    onUpdate(message) {
+      if (!message || typeof message._id !== 'string') return;
+      const $li = this.items().filter((_, el) => el.getAttribute('data-message-id') === message._id);
+      if ($li.length) showChange($li, message);
+    }
+
+    /** Sends an edit of my message; the answer (and every other tab) shows it. */
+    edit($li, content) {
+      if (!content.trim()) {
+        this.showError(Parley.str('empty'));
+        return;
+      }
+      this.hideError();
+      socket.emit('editmsg', { message_id: $li.attr('data-message-id'), content }, (res) => {
+        if (res && res.ok) {
+          showChange($li, res.message);
+          $li.find('[data-edit]').prop('open', false);
+          $li.find('[data-edit-button]').trigger('focus');
+        } else this.showError((res && res.error) || Parley.str('load-failed'));
+      });
+    }
+
+    remove($li) {
+      this.hideError();
+      socket.emit('deletemsg', { message_id: $li.attr('data-message-id') }, (res) => {
+        if (res && res.ok) {
+          showChange($li, res.message);
+          this.$textarea.trigger('focus');
+        } else this.showError((res && res.error) || Parley.str('load-failed'));
+      });
     }
 
     onRead(data) {
@@ -357,14 +441,17 @@
         this.load();
         return;
       }
-      const after = this.newestSeq();
-      const nearBottom = this.isNearBottom();
+      // From the oldest message shown, not the newest: those shown may have been edited or deleted meanwhile.
+      this.catchUpFrom(Math.max(0, this.oldestSeq() - 1), this.isNearBottom());
+    }
+
+    catchUpFrom(after, nearBottom) {
       this.history({ after })
         .done((res) => {
           res.messages.forEach((m) => this.add(m));
           if (nearBottom) this.scrollToBottom();
           this.markRead();
-          if (res.hasNewer && res.messages.length > 0) this.catchUp();
+          if (res.hasNewer && res.messages.length > 0) this.catchUpFrom(res.messages[res.messages.length - 1].seq, nearBottom);
         })
         .fail((xhr) => this.failed(xhr));
     }
@@ -397,6 +484,8 @@
     const dialog = dialogTemplate.content.firstElementChild.cloneNode(true);
     document.body.appendChild(dialog);
     const view = new ChatView(dialog, { id: null, username });
+    const post = document.querySelector('[data-post-id]');
+    view.about = post ? post.getAttribute('data-post-id') : null;
     $(dialog).find('[data-chat-title]').text(username).attr('href', `/messages/${encodeURIComponent(username)}`);
     $(dialog).find('[data-chat-close]').on('click', () => dialog.close());
     dialog.addEventListener('close', () => {

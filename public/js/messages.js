@@ -47,7 +47,7 @@
     }
     if (last.seq < (Number($row.attr('data-seq')) || 0)) return $row;
     $row.attr('data-seq', String(last.seq));
-    $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : '') + last.preview);
+    $row.find('[data-conversation-preview]').text((last.from === Parley.me ? Parley.str('you') : '') + (last.deleted ? Parley.str('msg-deleted') : last.preview));
     $row.find('[data-conversation-time]').attr('datetime', last.at).text(Parley.formatDate(last.at));
     if ($list.children().first()[0] !== $row[0]) $list.prepend($row);
     $('[data-inbox-empty]').prop('hidden', true);
@@ -57,8 +57,6 @@
   function showMessage(friend, message) {
     showLast(friend, { seq: message.seq, from: message.from, at: message.createdAt, preview: preview(message.content) });
   }
-
-  $doc.on('parley:sendback', (_e, data) => showMessage(data.friend, data.message));
 
   // --- Group conversations: rows keyed by the group's id (groups.ts) ---------------
   const groupTemplate = document.querySelector('template[data-group-template]');
@@ -83,6 +81,36 @@
   $doc.on('parley:groupmsg', (_e, data) =>
     showGroup(data.group, { seq: data.message.seq, from: data.message.from, at: data.message.createdAt, preview: preview(data.message.content) }),
   );
+  $doc.on('parley:sendback', (_e, data) => {
+    // A first message from someone not listed may be a request: the server's inbox says where it goes.
+    if (data.message.from !== Parley.me && !findRow(data.friend._id).length) {
+      Parley.refreshInbox()
+        .done((inbox) => {
+          const request = inbox && Array.isArray(inbox.requests) && inbox.requests.some((c) => c.user._id === data.friend._id);
+          if (!request) showMessage(data.friend, data.message);
+        })
+        .fail(() => showMessage(data.friend, data.message));
+    } else showMessage(data.friend, data.message);
+  });
+
+  /** The requests box, as the server renders it, when the requests changed. */
+  function showRequests(requests) {
+    const shown = $('[data-request]').map((_, el) => el.getAttribute('data-username')).get().sort().join('\n');
+    const now = requests.map((c) => c.user.username).sort().join('\n');
+    if (shown === now) return;
+    $.ajax({ url: '/messages', dataType: 'html', cache: false }).done((html) => {
+      const $fresh = $($.parseHTML(html)).find('[data-requests]');
+      if ($fresh.length) $('[data-requests]').replaceWith($fresh);
+    });
+  }
+  // An edit or deletion of a conversation's newest message changes its preview.
+  $doc.on('parley:msgupdate', (_e, data) => {
+    const m = data.message;
+    const $row = findRow(m.from === Parley.me ? m.to : m.from);
+    if (!$row.length || Number($row.attr('data-seq')) !== m.seq) return;
+    const text = m.deleted ? Parley.str('msg-deleted') : preview(m.content);
+    $row.find('[data-conversation-preview]').text((m.from === Parley.me ? Parley.str('you') : '') + text);
+  });
   $doc.on('parley:sent', (_e, res) => showMessage(res.friend, res.message));
   $doc.on('parley:unread', (_e, data) => {
     const $row = data.conversation ? findGroupRow(data.conversation) : findRow(data.user._id);
@@ -90,11 +118,12 @@
   });
   // After a reconnect: the whole inbox, as it is now.
   $doc.on('parley:inbox', (_e, inbox) => {
+    if (Array.isArray(inbox.requests)) showRequests(inbox.requests);
     inbox.conversations
       .slice()
       .reverse()
       .forEach((c) => {
-        const $row = showLast(c.user, { seq: c.last.seq, from: c.last.from, at: c.last.at, preview: c.last.preview });
+        const $row = showLast(c.user, { seq: c.last.seq, from: c.last.from, at: c.last.at, preview: c.last.preview, deleted: c.last.deleted });
         setUnread($row, c.unread, inbox.v);
       });
     (inbox.groups || [])

@@ -94,6 +94,7 @@
 
   function payloadOf(entry) {
     const payload = { content: entry.content, client_id: entry.clientId };
+    if (entry.about) payload.about = entry.about;
     if (entry.to.id) payload.to_user = entry.to.id;
     else payload.to_username = entry.to.username;
     return payload;

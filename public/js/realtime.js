@@ -3,6 +3,7 @@
 //   parley:sendback (data)  a message to or from this member (another tab's, or received)
 //   parley:unread (data)    a conversation's unread count changed
 //   parley:read (data)      the other person has read up to a seq
+//   parley:msgupdate (data) a message of a conversation of this member was edited or deleted
 //   parley:reconnect        the connection came back: fetch what arrived meanwhile
 //   parley:inbox (inbox)    the whole inbox, fetched after a reconnect
 //   parley:groupmsg (data)  a group conversation's message (sendback with `group`)
@@ -96,6 +97,9 @@
   socket.on('sendback', (data) => {
     // A group's messages go to the group's views only: a pair's views key on `friend`.
     if (data && data.message) $doc.trigger(data.group ? 'parley:groupmsg' : 'parley:sendback', [data]);
+  });
+  socket.on('msgupdate', (data) => {
+    if (data && data.message) $doc.trigger('parley:msgupdate', [data]);
   });
   socket.on('unread', (data) => {
     if (!data) return;

@@ -16,10 +16,11 @@ export function setBlocked(blockerId: string, otherId: string, blocked: boolean)
   return writeUser(blockerId, () => UserModel.updateOne({ _id: blockerId }, update).exec());
 }
 
-/** Where the form was sent from, to go back there: the conversation page or the profile. */
+/** Where the form was sent from, to go back there: the conversation page, the messages page (requests) or the profile. */
 function returnPath(req: Request, username: string): string {
   const back = (req.body as Record<string, unknown> | undefined)?.back;
   const name = encodeURIComponent(username);
+  if (back === 'messages') return '/messages';
   return back === 'conversation' ? `/messages/${name}` : `/users/${name}`;
 }
 

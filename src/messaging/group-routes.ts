@@ -15,6 +15,8 @@ export const REFUSAL_STATUS: Record<Refusal['code'], number> = {
   self: 400,
   notFound: 404,
   blocked: 403,
+  forbidden: 403,
+  tooLate: 403,
   rateLimited: 429,
   busy: 503,
   unavailable: 503,

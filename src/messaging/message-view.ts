@@ -16,16 +16,20 @@ export type Refusal = Omit<Failure, 'error'> & { error: string; vars?: Record<st
 export const refuse = (code: Refusal['code'], error: string, extra: Partial<Refusal> = {}): Refusal => ({ ok: false, code, error, ...extra });
 
 export function toMessageView(m: StoredMessage): MessageView {
+  const deleted = m.deletedAt !== undefined && m.deletedAt !== null;
   return {
     _id: m._id,
     from: m.from,
     to: m.to,
-    content: m.content,
-    html: renderText(m.content),
+    // A deleted message's text is sent to no one any more, whatever the document still holds.
+    content: deleted ? '' : m.content,
+    html: deleted ? '' : renderText(m.content),
     createdAt: new Date(m.createdAt).toISOString(),
     seq: m.seq,
     clientId: m.clientId,
     conversation: m.conv,
+    ...(deleted ? { deleted: true as const } : m.editedAt ? { editedAt: new Date(m.editedAt).toISOString() } : {}),
+    ...(m.about && { about: { _id: m.about.post, title: m.about.title } }),
   };
 }
 

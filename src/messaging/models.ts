@@ -36,6 +36,10 @@ const messageFields = {
   // Room for what comes next, without touching stored history: set when edited or deleted.
   editedAt: { type: Date },
   deletedAt: { type: Date },
+  /** How many times it was edited or deleted: orders the copies of its latest state (edits.ts). */
+  ev: { type: Number },
+  /** The post it was started from (a copy of its title, looked up by the server). */
+  about: { type: { _id: false, post: String, title: String } },
 } as const;
 
 export interface StoredMessage {
@@ -50,6 +54,14 @@ export interface StoredMessage {
   clientId: string;
   editedAt?: Date;
   deletedAt?: Date;
+  ev?: number;
+  about?: MessageAbout;
+}
+
+export interface MessageAbout {
+  /** The post's id. */
+  post: string;
+  title: string;
 }
 
 // The index MongoDB would use to read a conversation in seq order (pages copy it for
@@ -116,6 +128,8 @@ const pageSchema = new Schema(
     m: { type: [String], default: undefined },
     /** "q<seq>" → the message, as toPageEntry writes it. */
     s: { type: Schema.Types.Mixed },
+    /** "q<seq>" → the message's latest edit or deletion, as encodeChange writes it (edits.ts). */
+    x: { type: Schema.Types.Mixed },
   },
   { collection: 'message_pages', versionKey: false },
 );
@@ -125,6 +139,7 @@ export interface PageDoc {
   _id: string;
   m?: string[];
   s?: Record<string, string>;
+  x?: Record<string, string>;
 }
 
 /** The key of a message's entry in its page. */
@@ -135,6 +150,39 @@ export function pageEntryKey(seq: number): string {
 /** Every entry of a page, whichever format wrote it. */
 export function pageEntries(page: PageDoc | null | undefined): string[] {
   return [...(page?.m ?? []), ...Object.values(page?.s ?? {})];
+}
+
+/** What an edit or a deletion changed: kept beside the page entry, which the views may still be writing. */
+export interface MessageChange {
+  ev: number;
+  content: string;
+  editedAt?: Date;
+  deletedAt?: Date;
+}
+
+/** A deletion sorts above every edit, so `$max` keeps it whatever order the writes land in. */
+export const DELETED_EV = 1e12;
+const EV_DIGITS = 13;
+
+/** The change as one string that sorts by its version (`ev`): written with `$max`, the latest wins. */
+export function encodeChange(c: MessageChange): string {
+  return `${String(c.ev).padStart(EV_DIGITS, '0')} ${JSON.stringify({ content: c.content, editedAt: c.editedAt?.toISOString(), deletedAt: c.deletedAt?.toISOString() })}`;
+}
+
+/** The message with its latest change, if the page holds one. */
+export function withChange(m: StoredMessage, encoded: string | undefined): StoredMessage {
+  if (!encoded) return m;
+  const space = encoded.indexOf(' ');
+  const ev = Number(encoded.slice(0, space));
+  if ((m.ev ?? 0) >= ev && ev < DELETED_EV) return m;
+  const c = JSON.parse(encoded.slice(space + 1)) as { content: string; editedAt?: string; deletedAt?: string };
+  return {
+    ...m,
+    ev,
+    content: c.content,
+    ...(c.editedAt !== undefined && { editedAt: new Date(c.editedAt) }),
+    ...(c.deletedAt !== undefined && { deletedAt: new Date(c.deletedAt) }),
+  };
 }
 
 export function toPageEntry(message: StoredMessage): string {
@@ -152,6 +200,8 @@ const inboxSchema = new Schema(
     unreadTotal: { type: Number, default: 0 },
     /** Bumped by every change, so clients can drop unread updates that arrive out of order. */
     v: { type: Number, default: 0 },
+    /** The owner turned message requests off (true) or on (false); unset, the forum's default (requests.ts). */
+    reqOff: { type: Boolean },
     /** "u<otherUserId>" → InboxEntry. Keyed by id so one entry is updated by path. */
     e: { type: Schema.Types.Mixed, default: {} },
   },
@@ -178,6 +228,11 @@ export interface InboxEntry {
    * count comes from the conversation's counters (groups.ts).
    */
   group?: boolean;
+  /** Messages the owner sent here (absolute, `$max`): 0 makes it a request (requests.ts). */
+  o?: number;
+  /** The owner accepted this conversation's request, or ignored it. */
+  acc?: boolean;
+  ign?: boolean;
   // The fields below are the format before `last` (one conditional update per message,
   // which FerretDB could not push down to SQLite); entries written then still carry them.
   seq?: number;
@@ -192,6 +247,9 @@ export interface LastMessage {
   at: Date;
   from: string;
   preview: string;
+  /** Its latest edit's version (edits.ts): of two previews of one message, the later edit's wins. */
+  ev?: number;
+  deleted?: boolean;
 }
 
 const SEQ_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
@@ -203,7 +261,11 @@ const SEQ_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
  * the only filter FerretDB 1.x runs as an index lookup rather than a collection scan.
  */
 export function encodeLast(m: LastMessage): string {
-  return `${String(m.seq).padStart(SEQ_DIGITS, '0')} ${JSON.stringify({ at: m.at.toISOString(), from: m.from, preview: m.preview })}`;
+  // An edit's preview adds ".<version>" after the seq: "." sorts above the space, so the
+  // edited preview replaces the first one, and a later message's (a higher seq) replaces both.
+  const version = m.ev ? `.${String(m.ev).padStart(EV_DIGITS, '0')}` : '';
+  const rest = { at: m.at.toISOString(), from: m.from, preview: m.preview, ...(m.deleted && { deleted: true }) };
+  return `${String(m.seq).padStart(SEQ_DIGITS, '0')}${version} ${JSON.stringify(rest)}`;
 }
 
 export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
@@ -211,8 +273,9 @@ export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
   let decoded: LastMessage | undefined;
   if (typeof entry.last === 'string') {
     const space = entry.last.indexOf(' ');
-    const rest = JSON.parse(entry.last.slice(space + 1)) as { at: string; from: string; preview: string };
-    decoded = { seq: Number(entry.last.slice(0, space)), at: new Date(rest.at), from: rest.from, preview: rest.preview };
+    const rest = JSON.parse(entry.last.slice(space + 1)) as { at: string; from: string; preview: string; deleted?: boolean };
+    const [seq, ev] = entry.last.slice(0, space).split('.');
+    decoded = { seq: Number(seq), at: new Date(rest.at), from: rest.from, preview: rest.preview, ...(ev !== undefined && { ev: Number(ev) }), ...(rest.deleted && { deleted: true }) };
   }
   const legacy = entry.seq !== undefined && entry.at !== undefined ? { seq: entry.seq, at: new Date(entry.at), from: entry.from ?? '', preview: entry.preview ?? '' } : undefined;
   if (decoded && legacy) return legacy.seq > decoded.seq ? legacy : decoded;
@@ -221,6 +284,8 @@ export function lastOf(entry: InboxEntry | undefined): LastMessage | undefined {
 
 export interface InboxDoc {
   _id: string;
+  /** The owner turned message requests off (true: first messages land with the others) or on; unset, the forum's default. */
+  reqOff?: boolean;
   /** Before r and k: the total itself. No longer written or read. */
   unreadTotal?: number;
   v?: number;
@@ -233,9 +298,34 @@ export function unreadOf(entry: InboxEntry | undefined): number {
   return Math.max(0, entry.unread ?? 0);
 }
 
+/**
+ * A conversation someone started with the owner, who has never written there nor
+ * accepted it: it waits under Requests, counted apart from the unread badge. Entries
+ * written before requests existed carry no `o` and are never requests.
+ */
+export function isRequest(doc: Pick<InboxDoc, 'reqOff'> | null | undefined, entry: InboxEntry | undefined): boolean {
+  return !(doc?.reqOff ?? !requestsByDefault) && entry?.o === 0 && entry.acc !== true;
+}
+
+/**
+ * Requests for members who have not chosen: the forum's setting (MESSAGE_REQUESTS, on
+ * unless set off), which the messaging service sets as it starts. Off until then, so
+ * storage used on its own (tools, tests) counts every message as it always did.
+ */
+let requestsByDefault = false;
+export function setRequestsByDefault(on: boolean): void {
+  requestsByDefault = on;
+}
+
+/** Whether `doc`'s owner keeps requests apart. */
+export function requestsOn(doc: Pick<InboxDoc, 'reqOff'> | null | undefined): boolean {
+  return !(doc?.reqOff ?? !requestsByDefault);
+}
+
+/** The header badge: unread messages outside requests. */
 export function unreadTotalOf(doc: InboxDoc | null | undefined): number {
   let total = 0;
-  for (const entry of Object.values(doc?.e ?? {})) total += unreadOf(entry);
+  for (const entry of Object.values(doc?.e ?? {})) if (!isRequest(doc, entry)) total += unreadOf(entry);
   return total;
 }
 

@@ -13,6 +13,7 @@ import { INBOX_KEEP } from './inbox.ts';
 import { party, type Party } from './message-view.ts';
 import type { MessagingService } from './service.ts';
 import { firstIssue, historyQuerySchema, seqCursor } from './schemas.ts';
+import { requestsRouter } from './requests.ts';
 import { suggestUsernames } from './suggest.ts';
 
 const STATUS = REFUSAL_STATUS;
@@ -54,11 +55,13 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   const maxLength = deps.config.limits.messageMaxLength;
 
   async function renderInbox(req: Request, res: Response, status = 200, form?: { error: string; to: string; content: string }) {
-    const inbox = await messaging.inbox(me(req));
+    const inbox = await messaging.inbox(me(req), { hidden: req.user!.blocked ?? [] });
     res.status(status).render('messages/index', {
       title: req.t('messaging.inbox.title'),
       conversations: inbox.conversations,
       groups: inbox.groups,
+      requests: inbox.requests,
+      requestsOn: inbox.requestsOn,
       // Only the most recent conversations are listed (see MessageStore.trimInbox): say so.
       showsRecentOnly: inbox.conversations.length >= INBOX_KEEP,
       maxLength,
@@ -97,6 +100,7 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
 
   router.use(blockingRouter(messaging, { limiter: deps.limiters.block, hidePresence: deps.hidePresence }));
   router.use(groupRouter({ messaging, maxLength }));
+  router.use(requestsRouter(messaging.requests));
 
   router.get('/messages', requireUser, (req, res) => renderInbox(req, res));
 
@@ -117,7 +121,7 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
   });
 
   router.get('/api/inbox', requireUserJson, async (req, res) => {
-    res.json({ ok: true, ...(await messaging.inbox(me(req))) });
+    res.json({ ok: true, ...(await messaging.inbox(me(req), { hidden: req.user!.blocked ?? [] })) });
   });
 
   router.get('/api/users/suggest', requireUserJson, async (req, res) => {
@@ -145,6 +149,18 @@ export function messagingRouter(deps: MessagingRouterDeps): Router {
     if (other.id === me(req).id) return res.redirect(303, '/messages');
     await renderConversation(req, res, other);
   });
+
+  // Editing and deleting one's own message without JavaScript: the same service as the
+  // socket events, then back to the conversation (or, refused, the reason on it).
+  const change = (kind: 'edit' | 'delete') => async (req: Request, res: Response) => {
+    const input = { message_id: String(req.params.id ?? ''), content: formField(req.body, 'content') };
+    const result = kind === 'edit' ? await messaging.editMessage(me(req), input) : await messaging.deleteMessage(me(req), input);
+    if (!result.ok) throw new HttpError(STATUS[result.code], req.t(result.error, result.vars));
+    const other = await messaging.findOther({ id: result.message.to });
+    res.redirect(303, other ? `/messages/${encodeURIComponent(other.username)}` : '/messages');
+  };
+  router.post('/messages/m/:id/edit', requireUser, change('edit'));
+  router.post('/messages/m/:id/delete', requireUser, change('delete'));
 
   // Marking read without JavaScript: the conversation page's form, up to what it showed.
   router.post('/messages/:username/read', requireUser, async (req, res) => {

@@ -43,6 +43,8 @@ export function privateMessageSchema(maxLength: number) {
           emptyAsMissing,
           z.string({ error: 'messaging.error.clientId' }).min(1, 'messaging.error.clientId').max(128, 'messaging.error.clientId').optional(),
         ),
+        /** The post the message is about: its id only (the server reads its title). */
+        about: z.preprocess(emptyAsMissing, z.string({ error: 'chatmore.error.about' }).regex(OBJECT_ID, 'chatmore.error.about').transform((id) => id.toLowerCase()).optional()),
       },
       { error: 'messaging.error.payload' },
     )
@@ -91,3 +93,18 @@ export const watchPresenceSchema = z
   .array(z.string({ error: 'safety.presence.ids' }).regex(OBJECT_ID, 'safety.presence.ids'), { error: 'safety.presence.ids' })
   .max(WATCH_PRESENCE_MAX, 'safety.presence.tooMany')
   .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))]);
+
+const messageIdField = z.string({ error: 'chatmore.error.messageId' }).regex(OBJECT_ID, 'chatmore.error.messageId').transform((id) => id.toLowerCase());
+
+/** `editmsg`: the message, and its new text under the same rules as a send's. */
+export function editMessageSchema(maxLength: number) {
+  return z.object(
+    {
+      message_id: messageIdField,
+      content: z.string({ error: 'messaging.error.contentType' }).trim().min(1, 'messaging.error.empty').max(maxLength, 'messaging.error.tooLong'),
+    },
+    { error: 'chatmore.error.payload' },
+  );
+}
+
+export const deleteMessageSchema = z.object({ message_id: messageIdField }, { error: 'chatmore.error.payload' });

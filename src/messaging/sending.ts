@@ -4,11 +4,13 @@
 import crypto from 'node:crypto';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { MessageView, Notify, UserView } from '../realtime/events.ts';
+import type { FindAbout } from './about.ts';
 import { BusyError, type GroupCommit } from './group-commit.ts';
 import type { GroupView, Groups } from './groups.ts';
+import type { OnMessageRequest } from './requests.ts';
 import type { FindOther, ReadUser } from './members.ts';
 import { messageId, party, refuse, toMessageView, userView, type Party, type Refusal } from './message-view.ts';
-import { conversationId, entryKey, isGroupConversation, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
+import { conversationId, entryKey, isGroupConversation, isRequest, unreadOf, unreadTotalOf, type StoredMessage } from './models.ts';
 import { firstIssue, issueField, privateMessageSchema, type PrivateMessage } from './schemas.ts';
 import type { MessageStore } from './store.ts';
 import type { InboxWritten } from './views.ts';
@@ -33,6 +35,9 @@ export interface SendingDeps {
   isOnline: (userId: string) => Promise<boolean>;
   groups: Groups;
   whoIsOnline: (userIds: string[]) => Promise<Set<string>>;
+  /** The post a message is about, by id (about.ts). */
+  findAbout: FindAbout;
+  onMessageRequest?: OnMessageRequest;
 }
 
 export function createSending(deps: SendingDeps) {
@@ -71,6 +76,8 @@ export function createSending(deps: SendingDeps) {
     const total = unreadTotalOf(doc) + (await store.groupUnread(owner, doc));
     for (const userId of from) {
       const entry = doc.e?.[entryKey(userId)];
+      // The first message of a request: announced once (the notifications module's hook).
+      if (deps.onMessageRequest && entry?.r === 1 && isRequest(doc, entry)) deps.onMessageRequest(owner, { id: userId, username: entry.username });
       notify([owner], 'unread', { v: doc.v ?? 0, total, user: { _id: userId, username: entry?.username ?? '' }, count: unreadOf(entry) });
     }
   }
@@ -113,6 +120,9 @@ export function createSending(deps: SendingDeps) {
     // A deleted account reads nothing more (settings/account-deletion.ts).
     if (recipientDoc.deletedAt) return refuse('blocked', 'messaging.error.blocked');
 
+    const about = input.about === undefined ? undefined : await deps.findAbout(input.about);
+    if (input.about !== undefined && !about) return refuse('notFound', 'chatmore.error.noPost');
+
     // Asked now, answered while the message is stored: with scale-out it may be a question to the other processes.
     const recipientOnline = isOnline(recipient.id);
     recipientOnline.catch(() => undefined); // awaited below, unless storing fails first
@@ -120,7 +130,7 @@ export function createSending(deps: SendingDeps) {
     const conv = conversationId(sender.id, recipient.id);
     let committed;
     try {
-      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId }, sender, recipient });
+      committed = await commit.submit({ message: { _id: id, conv, from: sender.id, to: recipient.id, content, createdAt: new Date(), clientId, ...(about && { about }) }, sender, recipient });
     } catch (err) {
       if (err instanceof BusyError) return tooBusy(err.retryAfterMs)!;
       throw err;

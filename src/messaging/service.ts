@@ -6,6 +6,10 @@
 import type { Config } from '../config.ts';
 import type { Limiter } from '../http/rate-limits.ts';
 import type { Notify } from '../realtime/events.ts';
+import { findAbout, type FindAbout } from './about.ts';
+import { createEdits } from './edits.ts';
+import { setRequestsByDefault } from './models.ts';
+import { createRequests, type OnMessageRequest } from './requests.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { createGroups } from './groups.ts';
 import { createHistory } from './history.ts';
@@ -43,11 +47,16 @@ export interface MessagingDeps {
    * otherwise hold each one for its whole server-selection timeout before failing.
    */
   isDatabaseConnected?: () => boolean;
+  /** The post a message is about (about.ts reads it by `_id`). */
+  findAbout?: FindAbout;
+  /** A member's first message from a stranger (a request) was stored: the notifications hook. */
+  onMessageRequest?: OnMessageRequest;
 }
 
 export type MessagingService = ReturnType<typeof createMessagingService>;
 
 export function createMessagingService(deps: MessagingDeps) {
+  setRequestsByDefault(deps.config.limits.messageRequestsByDefault);
   const { store, commit } = deps;
   const { notify, whoIsOnline } = deps.deliveries;
   const isOnline = async (userId: string) => (await whoIsOnline([userId])).has(userId);
@@ -65,12 +74,16 @@ export function createMessagingService(deps: MessagingDeps) {
     maxMembers: deps.config.limits.groupMaxMembers,
     cacheMs: deps.config.readCacheMs ?? 1000,
   });
-  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser, findOther, notify, isOnline, groups, whoIsOnline });
+  const sending = createSending({ maxLength, store, commit, gate, limiter: deps.limiters.message, readUser, findOther, notify, isOnline, groups, whoIsOnline, findAbout: deps.findAbout ?? findAbout, onMessageRequest: deps.onMessageRequest });
   const readState = createReadState({ store, gate, findOther, notify, groups });
+  const edits = createEdits({ store, gate, limiter: deps.limiters.message, readUser, notify, maxLength, editWindowMs: deps.config.limits.messageEditWindowMs });
 
   return {
     maxLength,
     send: sending.send,
+    requests: createRequests({ store, findOther, notify }),
+    editMessage: edits.edit,
+    deleteMessage: edits.remove,
     markRead: readState.markRead,
     markReadWith: readState.markReadWith,
     history: createHistory({ store, isOnline }),

@@ -28,6 +28,17 @@ export function messagingSocketFeature(messaging: MessagingService, log: Logger,
       return { ok: true as const, online: result.online, message: result.message, friend: result.friend, ...(result.group ? { group: result.group } : {}) };
     }, internalError);
 
+    // Edit and delete one's own message: answered like a send; every tab of both hears `msgupdate`.
+    onEvent(socket, 'editmsg', log, async (payload) => {
+      const result = await messaging.editMessage({ id: userId, username }, payload);
+      return result.ok ? result : failure(t, result);
+    }, internalError);
+
+    onEvent(socket, 'deletemsg', log, async (payload) => {
+      const result = await messaging.deleteMessage({ id: userId, username }, payload);
+      return result.ok ? result : failure(t, result);
+    }, internalError);
+
     onEvent(socket, 'markread', log, async (payload) => {
       const result = await messaging.markRead({ id: userId, username }, payload);
       return result.ok ? result : failure(t, result);

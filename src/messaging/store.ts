@@ -16,11 +16,13 @@ import {
   MessageModel,
   MessagePageModel,
   pageEntries,
+  pageEntryKey,
   pageId,
   pageNumber,
   PAGE_SIZE,
   unreadOf,
   unreadTotalOf,
+  withChange,
   type ConversationDoc,
   type InboxDoc,
   type PageDoc,
@@ -105,6 +107,11 @@ export class MessageStore {
     this.badges = createReadCache({ ttlMs: options.badgeCacheMs ?? 0, maxEntries: 10_000 });
     // This process changed these inboxes: the badges it remembers are stale.
     this.views.onInboxWritten(({ owner }) => this.badges.invalidate(owner));
+  }
+
+  /** This process changed `owner`'s inbox outside the views (requests.ts): its remembered badge is stale. */
+  forgetBadge(owner: string): void {
+    this.badges.invalidate(owner);
   }
 
   findMessage(id: string): Promise<StoredMessage | null> {
@@ -235,7 +242,9 @@ export class MessageStore {
     const byId = new Map<string, StoredMessage>();
     for (const page of pages) {
       for (const entry of pageEntries(page)) {
-        const m = fromPageEntry(entry);
+        // With its latest edit or deletion, kept beside it (edits.ts).
+        const stored = fromPageEntry(entry);
+        const m = withChange(stored, page?.x?.[pageEntryKey(stored.seq)]);
         byId.set(m._id, m);
       }
     }

@@ -68,6 +68,8 @@ interface PendingEntry {
   last: string;
   r: number;
   k: number;
+  /** Messages the owner sent in it: none makes it a request (models.ts isRequest). */
+  o: number;
   /** A message to the owner is in it: tell their tabs the new count once written. */
   incoming: boolean;
 }
@@ -174,14 +176,15 @@ export class ViewWriter {
       const sender = batch.parties.get(m.from);
       const recipient = batch.parties.get(m.to);
       if (sender && recipient) {
-        this.addEntry(m.to, sender, { conv: m.conv, last, r: received(counts, m.to), k: counts.readN[entryKey(m.to)] ?? 0, incoming: true });
-        this.addEntry(m.from, recipient, { conv: m.conv, last, r: received(counts, m.from), k: counts.readN[entryKey(m.from)] ?? 0, incoming: false });
+        const sent = (owner: string) => counts.sent[entryKey(owner)] ?? 0;
+        this.addEntry(m.to, sender, { conv: m.conv, last, r: received(counts, m.to), k: counts.readN[entryKey(m.to)] ?? 0, o: sent(m.to), incoming: true });
+        this.addEntry(m.from, recipient, { conv: m.conv, last, r: received(counts, m.from), k: counts.readN[entryKey(m.from)] ?? 0, o: sent(m.from), incoming: false });
       }
     }
     this.kick();
   }
 
-  private addEntry(owner: string, other: Party, e: { conv: string; last: string; r: number; k: number; incoming: boolean }, into = this.pending): void {
+  private addEntry(owner: string, other: Party, e: { conv: string; last: string; r: number; k: number; o: number; incoming: boolean }, into = this.pending): void {
     const entries = into.inboxes.get(owner) ?? new Map<string, PendingEntry>();
     const key = entryKey(other.id);
     const was = entries.get(key);
@@ -192,6 +195,7 @@ export class ViewWriter {
       last: was && was.last > e.last ? was.last : e.last,
       r: Math.max(was?.r ?? 0, e.r),
       k: Math.max(was?.k ?? 0, e.k),
+      o: Math.max(was?.o ?? 0, e.o),
       incoming: (was?.incoming ?? false) || e.incoming,
     });
     into.inboxes.set(owner, entries);
@@ -366,6 +370,7 @@ async function writeInboxes(inboxes: Map<string, Map<string, PendingEntry>>): Pr
       max[`${path}.last`] = e.last;
       max[`${path}.r`] = e.r;
       max[`${path}.k`] = e.k;
+      max[`${path}.o`] = e.o;
       if (e.incoming) from.push(e.user);
     }
     received.set(owner, from);

@@ -16,6 +16,11 @@ export interface MessageView {
   clientId: string;
   /** The conversation's id: a pair's, or a group's ("g" + 24 hex digits; then `to` is the group too). */
   conversation?: string;
+  /** Set once edited (ISO-8601); a deleted message has `deleted: true` and empty content instead. */
+  editedAt?: string;
+  deleted?: true;
+  /** The post the conversation was started from ("about: <title>"). */
+  about?: { _id: string; title: string };
 }
 
 /** A group conversation as its members see it. */
@@ -36,7 +41,7 @@ export type Failure = {
   /** Human-readable, in the socket's language. */
   error: string;
   /** Stable machine-readable reason. */
-  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'rateLimited' | 'busy' | 'unavailable' | 'server';
+  code: 'invalid' | 'notFound' | 'self' | 'blocked' | 'forbidden' | 'tooLate' | 'rateLimited' | 'busy' | 'unavailable' | 'server';
   /**
    * With `rateLimited`: seconds until a send will be accepted. With `busy` (the server's
    * send queue is full; nothing was stored): milliseconds to wait before sending again.
@@ -67,6 +72,8 @@ export interface PrivateMessageInput {
   conversation?: string;
   content: string;
   client_id?: string;
+  /** The post the message is about (its id): the message shows "about: <title>". */
+  about?: string;
   /** The article's field: accepted and ignored, the session decides the sender. */
   from_user?: unknown;
 }
@@ -109,11 +116,30 @@ export interface ReadPayload {
   conversation?: string;
 }
 
+export interface EditMessageInput {
+  message_id: string;
+  content: string;
+}
+
+export interface DeleteMessageInput {
+  message_id: string;
+}
+
+/** An edit or a deletion, answered like a send. */
+export type EditAck = { ok: true; message: MessageView } | Failure;
+
+/** A message was edited or deleted: to every tab of both members. */
+export interface MsgUpdatePayload {
+  message: MessageView;
+}
+
 export interface ClientToServerEvents {
   adduser: (userId: string, ack?: (added: boolean) => void) => void;
   deleteuser: (userId: string, ack?: (removed: boolean) => void) => void;
   privatemsg: (payload: PrivateMessageInput, ack?: (result: SendAck) => void) => void;
   markread: (payload: MarkReadInput, ack?: (result: MarkReadAck) => void) => void;
+  editmsg: (payload: EditMessageInput, ack?: (result: EditAck) => void) => void;
+  deletemsg: (payload: DeleteMessageInput, ack?: (result: EditAck) => void) => void;
   /** Live online dots: the members this page shows (replaces what the socket watched before). */
   watchpresence: (userIds: string[], ack?: (result: WatchPresenceAck) => void) => void;
   /** The message box turned non-empty (and every few seconds while it stays so), or empty. */
@@ -145,6 +171,7 @@ export interface PresencePayload {
 
 export interface ServerToClientEvents {
   sendback: (payload: SendbackPayload) => void;
+  msgupdate: (payload: MsgUpdatePayload) => void;
   unread: (payload: UnreadPayload) => void;
   read: (payload: ReadPayload) => void;
   presence: (payload: PresencePayload) => void;

@@ -39,6 +39,13 @@ interface Case {
   okStatus?: number;
 }
 
+/** A message the browser's member sent to `other` (by the form), to edit or delete. */
+async function ownMessage(agent: Agent): Promise<string> {
+  await agent.post('/messages').type('form').send({ _csrf: await csrfToken(agent, '/messages'), to: other.username, content: 'mine to change' });
+  const history = await agent.get(`/messages/${other.username}/history`);
+  return (history.body as { messages: { _id: string }[] }).messages.at(-1)!._id;
+}
+
 /** A post written by the browser's own member: theirs to edit or delete. */
 async function ownPost(agent: Agent): Promise<string> {
   const res = await agent.post('/posts').type('form').send({ title: 'Mine', body: 'text', _csrf: await csrfToken(agent, '/posts/new') });
@@ -77,6 +84,11 @@ const CASES: Case[] = [
   { route: '/messages/c/:id/read', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/read`, fields: { upTo: '1' } }) },
   { route: '/messages/c/:id/members', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/members`, fields: { to: (await registerUser(server.url)).username } }) },
   { route: '/messages/c/:id/leave', signedIn: true, form: async (_agent, who) => ({ path: `${await groupOf(who!)}/leave`, fields: {} }) },
+  { route: '/messages/m/:id/edit', signedIn: true, form: async (agent) => ({ path: `/messages/m/${await ownMessage(agent)}/edit`, fields: { content: 'changed' } }) },
+  { route: '/messages/m/:id/delete', signedIn: true, form: async (agent) => ({ path: `/messages/m/${await ownMessage(agent)}/delete`, fields: {} }) },
+  { route: '/messages/requests/:username/accept', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/accept`, fields: {} }) },
+  { route: '/messages/requests/:username/ignore', signedIn: true, form: async () => ({ path: `/messages/requests/${other.username}/ignore`, fields: {} }) },
+  { route: '/messages/requests/settings', signedIn: true, form: async () => ({ path: '/messages/requests/settings', fields: { requests: 'on' } }) },
   { route: '/users/:username/block', signedIn: true, form: async () => ({ path: `/users/${other.username}/block`, fields: { back: 'profile' } }) },
   { route: '/users/:username/unblock', signedIn: true, form: async () => ({ path: `/users/${other.username}/unblock`, fields: { back: 'profile' } }) },
   { route: '/notifications/read', signedIn: true, form: async () => ({ path: '/notifications/read', fields: {} }) },

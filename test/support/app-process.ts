@@ -34,7 +34,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-proc-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: dataDir, MESSAGE_REQUESTS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
@@ -107,23 +107,27 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
  * `docker compose --profile scaled` runs them, for a test file: started before its tests,
  * their sockets closed after each, stopped after all, which must be a clean exit (shutdown
  * closed the database and Redis rather than being cut short).
+ *
+ * `databaseUri`: the database of the file's in-process server (useTestServer), so that both
+ * share it; the in-process server then owns the Mongoose connection. Without it, a database
+ * of their own, connected here for the test's reads.
  */
-export function useTwoProcesses(label: string, env: Record<string, string>): { a: AppProcess; b: AppProcess } {
-  const databaseUri = testDatabaseUri(label);
+export function useTwoProcesses(label: string, env: Record<string, string>, databaseUri?: () => string): { a: AppProcess; b: AppProcess } {
   const redisPrefix = uniqueRedisPrefix(label);
   const both = {} as { a: AppProcess; b: AppProcess };
   beforeAll(async () => {
-    await connectDatabase(databaseUri);
-    const shared = { MONGODB_URI: databaseUri, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix, ...env };
+    const uri = databaseUri ? databaseUri() : testDatabaseUri(label);
+    if (!databaseUri) await connectDatabase(uri);
+    const shared = { MONGODB_URI: uri, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix, ...env };
     [both.a, both.b] = await Promise.all([startAppProcess(shared), startAppProcess(shared)]);
   });
   afterEach(() => closeAllSockets());
   afterAll(async () => {
     closeAllSockets();
-    const codes = await Promise.all([both.a.stop(), both.b.stop()]);
-    await mongoose.disconnect();
+    const codes = await Promise.all([both.a?.stop(), both.b?.stop()]);
+    if (!databaseUri) await mongoose.disconnect();
     await deleteRedisKeys(redisPrefix);
-    expect(codes, `${both.a.output()}\n${both.b.output()}`).toEqual([0, 0]);
+    expect(codes, `${both.a?.output()}\n${both.b?.output()}`).toEqual([0, 0]);
   });
   return both;
 }

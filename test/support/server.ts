@@ -28,6 +28,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOGIN_RATE_PER_IP: '10000/1m',
     POST_RATE: '10000/1m',
     MESSAGE_RATE: '10000/1m',
+    // First messages count in the badge as before requests: the requests tests turn them on.
+    MESSAGE_REQUESTS: 'off',
     ...env,
   });
   const running = await startServer(config, createLogger(config));

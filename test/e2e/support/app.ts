@@ -92,6 +92,8 @@ class AppProcess implements App {
       // (5 registrations an hour) would stop a file after its fifth user.
       REGISTER_RATE: '1000/1h',
       LOGIN_RATE_PER_IP: '1000/15m',
+      // First messages count in the badge as before requests: the requests tests turn them on.
+      MESSAGE_REQUESTS: 'off',
       ...this.options.env,
     };
   }
