@@ -246,3 +246,18 @@ describe('group conversations', () => {
     expect(res.text).toContain('群聊至少需要另外两个人');
   });
 });
+
+describe('edits in group conversations', () => {
+  it('refuses to edit or delete a group message with a clear error, and changes nothing', async () => {
+    const { alice, bob, conv } = await threeMembers();
+    const aliceTab = await connectAs(url(), alice);
+    const sent = accepted(await sendToGroup(aliceTab, conv, 'in the group'));
+    const edited = await emitAck<{ ok: boolean; code?: string; error?: string }>(aliceTab, 'editmsg', { message_id: sent.message._id, content: 'rewritten-zq' });
+    expect(edited).toMatchObject({ ok: false, code: 'forbidden', error: 'Messages in group conversations cannot be edited or deleted yet.' });
+    const deleted = await emitAck<{ ok: boolean; code?: string }>(aliceTab, 'deletemsg', { message_id: sent.message._id });
+    expect(deleted).toMatchObject({ ok: false, code: 'forbidden' });
+    const page = await bob.agent.get(`/messages/c/${conv}`);
+    expect(page.text).toContain('in the group');
+    expect(page.text).not.toContain('rewritten-zq');
+  });
+});
