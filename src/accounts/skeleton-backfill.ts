@@ -5,6 +5,7 @@
 import mongoose, { Schema } from 'mongoose';
 import { UserModel, UsernameSkeletonModel } from './user-model.ts';
 import { usernameSkeleton } from './username-rules.ts';
+import { upsertRetryingOnce } from '../db/upsert.ts';
 
 const MARKER = 'username-skeletons';
 /** Inserts go in batches (FerretDB takes insertMany well; a huge one would hold its writer). */
@@ -34,5 +35,6 @@ export async function backfillUsernameSkeletons(): Promise<void> {
     if (batch.length >= BATCH) await flush();
   }
   await flush();
-  await MigrationModel.updateOne({ _id: MARKER }, { $set: { at: new Date() } }, { upsert: true }).exec();
+  // Two processes starting on one database both get here: the loser of the upsert race updates.
+  await upsertRetryingOnce(() => MigrationModel.updateOne({ _id: MARKER }, { $set: { at: new Date() } }, { upsert: true }).exec());
 }

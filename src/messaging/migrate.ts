@@ -12,6 +12,7 @@ import mongoose from 'mongoose';
 import type { Logger } from '../log.ts';
 import { ConversationModel, entryKey, InboxModel, MessageModel, type ConversationDoc, type InboxDoc } from './models.ts';
 import { MAX_STATEMENTS } from './views.ts';
+import { upsertRetryingOnce } from '../db/upsert.ts';
 
 const MIGRATION_ID = 'messaging-counts-1';
 
@@ -78,6 +79,7 @@ export async function migrateMessaging(log: Logger): Promise<number> {
     }
     log.info({ conversations: legacy.length }, 'messaging: counted the messages of conversations stored before counts');
   }
-  await migrations().updateOne({ _id: MIGRATION_ID }, { $set: { at: new Date() } }, { upsert: true });
+  // Two processes starting on one database both get here: the loser of the upsert race updates.
+  await upsertRetryingOnce(() => migrations().updateOne({ _id: MIGRATION_ID }, { $set: { at: new Date() } }, { upsert: true }));
   return legacy.length;
 }
