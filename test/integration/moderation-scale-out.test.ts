@@ -1,39 +1,22 @@
 // A suspension on one process reaches every process at once: two app processes on one
 // database and one Redis, each keeping members for a minute (READ_CACHE_MS), the member
 // connected to both.
-import mongoose from 'mongoose';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectDatabase } from '../../src/db/database.ts';
-import { deleteRedisKeys, startAppProcess, TEST_REDIS_URL, uniqueRedisPrefix, type AppProcess } from '../support/app-process.ts';
-import { testDatabaseUri } from '../support/database.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { useTwoProcesses, type AppProcess } from '../support/app-process.ts';
 import { submit } from '../support/forum.ts';
 import { giveRole } from '../support/roles.ts';
-import { closeAllSockets, connectAs } from '../support/sockets.ts';
+import { connectAs } from '../support/sockets.ts';
 import { registerUser } from '../support/users.ts';
 
-const databaseUri = testDatabaseUri('modscale');
-const redisPrefix = uniqueRedisPrefix('modscale');
+const processes = useTwoProcesses('modscale', {
+  SESSION_SECRET: 'moderation-scale-secret-moderation-scale',
+  REGISTER_RATE: '10000/1m',
+  READ_CACHE_MS: '60000',
+});
 let a: AppProcess;
 let b: AppProcess;
-
-beforeAll(async () => {
-  await connectDatabase(databaseUri);
-  const env = {
-    MONGODB_URI: databaseUri,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
-    SESSION_SECRET: 'moderation-scale-secret-moderation-scale',
-    REGISTER_RATE: '10000/1m',
-    READ_CACHE_MS: '60000',
-  };
-  [a, b] = await Promise.all([startAppProcess(env), startAppProcess(env)]);
-});
-
-afterAll(async () => {
-  closeAllSockets();
-  await Promise.all([a.stop(), b.stop()]);
-  await mongoose.disconnect();
-  await deleteRedisKeys(redisPrefix);
+beforeAll(() => {
+  ({ a, b } = processes);
 });
 
 it('closes the member’s sockets on every process and signs them out there, though each process kept a copy of them', async () => {

@@ -1,40 +1,21 @@
 // Blocking takes effect on presence at once, on every process: the blocked member's open
 // pages stop hearing the blocker come and go, and their dot goes, with no page reload.
-import mongoose from 'mongoose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase } from '../../src/db/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { WatchPresenceAck } from '../../src/realtime/events.ts';
-import { deleteRedisKeys, startAppProcess, TEST_REDIS_URL, uniqueRedisPrefix, type AppProcess } from '../support/app-process.ts';
-import { testDatabaseUri } from '../support/database.ts';
+import { useTwoProcesses, type AppProcess } from '../support/app-process.ts';
 import { sendTo } from '../support/messaging.ts';
-import { closeAllSockets, collect, connectAs, emitAck, nextEvent } from '../support/sockets.ts';
+import { collect, connectAs, emitAck, nextEvent } from '../support/sockets.ts';
 import { registerUser } from '../support/users.ts';
 
-const databaseUri = testDatabaseUri('presblock');
-const redisPrefix = uniqueRedisPrefix('presblock');
+const processes = useTwoProcesses('presblock', {
+  SESSION_SECRET: 'presence-block-test-secret-presence-block',
+  REGISTER_RATE: '10000/1m',
+  READ_CACHE_MS: '60000',
+});
 let a: AppProcess;
 let b: AppProcess;
-
-beforeAll(async () => {
-  await connectDatabase(databaseUri);
-  const env = {
-    MONGODB_URI: databaseUri,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
-    SESSION_SECRET: 'presence-block-test-secret-presence-block',
-    REGISTER_RATE: '10000/1m',
-    READ_CACHE_MS: '60000',
-  };
-  [a, b] = await Promise.all([startAppProcess(env), startAppProcess(env)]);
-});
-
-afterEach(() => closeAllSockets());
-
-afterAll(async () => {
-  closeAllSockets();
-  await Promise.all([a.stop(), b.stop()]);
-  await mongoose.disconnect();
-  await deleteRedisKeys(redisPrefix);
+beforeAll(() => {
+  ({ a, b } = processes);
 });
 
 describe('presence after a block', () => {
